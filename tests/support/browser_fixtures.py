@@ -1,0 +1,1 @@
+"""Fixtures: filled by the stage that owns this real part (see tests/conftest.py)."""
