@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from wawai.config.units import parse_bytes
 
 CAMERA_ID = re.compile(r"^[a-z0-9-]+$")
+_URL_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:/")  # "rtsp:/host": a URL with a typo
+_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")  # a Windows drive path is a file path
 SCHEDULE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
 
 
@@ -124,14 +127,15 @@ class SiteConfig(Strict):
 
 # --- cameras: config/cameras/*.yaml --------------------------------------------------------------
 
-Point = tuple[float, float]
-
-
-def _check_point(point: Point) -> Point:
+def _check_point(point: tuple[float, float]) -> tuple[float, float]:
     x, y = point
     if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
         raise ValueError(f"point [{x}, {y}] is outside 0..1 (coordinates are fractions of the picture)")
     return point
+
+
+# x, y as fractions of the picture; checked per point so an error names the point's own line.
+Point = Annotated[tuple[float, float], AfterValidator(_check_point)]
 
 
 class StreamsSection(Strict):
@@ -145,9 +149,16 @@ class StreamsSection(Strict):
     def _url_or_path(cls, value: str | None) -> str | None:
         if value is None:
             return value
+        # Messages never quote the value: it may hold a password.
+        if not value.strip():
+            raise ValueError("stream is empty: give an rtsp:// or rtsps:// URL or a file path")
         scheme = value.split("://", 1)[0].lower() if "://" in value else ""
         if scheme and scheme not in ("rtsp", "rtsps"):
             raise ValueError(f"stream must be an rtsp:// or rtsps:// URL or a file path, not {scheme}://")
+        if scheme and not urlsplit(value).hostname:
+            raise ValueError(f"stream URL has no host (expected {scheme}://[user:pass@]host[:port]/path)")
+        if not scheme and _URL_LIKE.match(value) and not _DRIVE.match(value):
+            raise ValueError("stream looks like a URL but is not rtsp:// or rtsps://; use one or a file path")
         return value
 
 
@@ -182,8 +193,6 @@ class Zone(Strict):
     def _polygon(cls, value: list[Point]) -> list[Point]:
         if len(value) < 3:
             raise ValueError(f"a polygon needs at least 3 points, got {len(value)}")
-        for point in value:
-            _check_point(point)
         return value
 
 
@@ -211,14 +220,6 @@ class Rule(Strict):
     def _schedule(cls, value: str | None) -> str | None:
         if value is not None and not SCHEDULE.match(value):
             raise ValueError(f"schedule {value!r} is not HH:MM-HH:MM (24 h, e.g. \"22:00-05:00\")")
-        return value
-
-    @field_validator("line")
-    @classmethod
-    def _line(cls, value: tuple[Point, Point] | None) -> tuple[Point, Point] | None:
-        if value is not None:
-            for point in value:
-                _check_point(point)
         return value
 
     @model_validator(mode="after")

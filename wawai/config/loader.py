@@ -1,0 +1,350 @@
+"""Loading and checking config/: wawai.yaml (site) and cameras/*.yaml (one camera per file).
+
+Every problem is collected as a ConfigError naming the file, line and key, never just the first one.
+A camera file with errors is left out while the others load; an unusable wawai.yaml stops everything.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from wawai.assets import REPO_ROOT, find_asset
+from wawai.config.errors import ConfigError, ConfigInvalid
+from wawai.config.model import WawaiConfig
+from wawai.config.schema import CameraConfig, SiteConfig
+from wawai.config.yamlfile import KeyPath, YamlDocument, load_yaml
+
+log = logging.getLogger(__name__)
+
+SITE_FILE = "wawai.yaml"
+CAMERA_DIR = "cameras"
+_ENV_REF = re.compile(r"\$\{([^}]*)\}")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def default_config_dir() -> Path:
+    return Path(os.environ.get("WAWAI_CONFIG") or "config")
+
+
+def load_config(directory: Path | str) -> WawaiConfig:
+    """The usable config. Raises ConfigInvalid when wawai.yaml is broken; bad camera files are logged,
+    left out, and kept in ``WawaiConfig.errors``."""
+    config, errors = load_config_and_errors(directory)
+    if config is None:
+        raise ConfigInvalid(errors)
+    for error in errors:
+        log.error("config: %s (this camera is not started)", error)
+    return config
+
+
+def check_config(directory: Path | str) -> list[ConfigError]:
+    """Every error in the directory, in file order."""
+    return load_config_and_errors(directory)[1]
+
+
+def load_config_and_errors(directory: Path | str) -> tuple[WawaiConfig | None, list[ConfigError]]:
+    directory = Path(directory)
+    site_path = directory / SITE_FILE
+    if not directory.is_dir():
+        return None, [ConfigError(directory, None, "", "config directory not found (use --config DIR)")]
+    errors: list[ConfigError] = []
+    site = _load_site(site_path, errors)
+    if site is None:
+        return None, errors
+    skeleton = WawaiConfig(directory=directory, site=site)
+    labels, label_source = _detector_labels(skeleton, errors)
+    if labels is not None:
+        _check_objects(site_path, None, site.defaults.detect.objects, ("defaults", "detect", "objects"),
+                       labels, label_source, errors)
+
+    cameras: dict[str, CameraConfig] = {}
+    sources: dict[str, Path] = {}
+    camera_errors: list[ConfigError] = []
+    for path in _camera_files(directory):
+        file_errors: list[ConfigError] = []
+        camera = _load_camera(path, skeleton, labels, label_source, file_errors)
+        if camera is not None and camera.id in cameras:
+            file_errors.append(ConfigError(path, _id_line(path), "id", (
+                f"camera id {camera.id!r} is already used by {sources[camera.id]}; "
+                "give each camera its own id"
+            )))
+        file_errors.sort(key=lambda error: error.line or 0)
+        if camera is not None and not file_errors:
+            cameras[camera.id] = camera
+            sources[camera.id] = path
+        camera_errors.extend(file_errors)
+    errors.extend(camera_errors)
+    config = WawaiConfig(directory=directory, site=site, cameras=cameras, errors=tuple(camera_errors))
+    return config, errors
+
+
+def _id_line(path: Path) -> int:
+    try:
+        return load_yaml(path).line_of(("id",))
+    except (OSError, yaml.YAMLError):
+        return 1
+
+
+# --- files ---------------------------------------------------------------------------------------
+
+
+def _camera_files(directory: Path) -> list[Path]:
+    folder = directory / CAMERA_DIR
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def _read(path: Path, errors: list[ConfigError]) -> YamlDocument | None:
+    try:
+        doc = load_yaml(path)
+    except OSError as exc:
+        errors.append(ConfigError(path, None, "", f"cannot read: {exc.strerror or exc}"))
+        return None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        errors.append(ConfigError(path, line, "", f"not valid YAML: {exc.problem or exc}"))
+        return None
+    except yaml.YAMLError as exc:
+        errors.append(ConfigError(path, None, "", f"not valid YAML: {exc}"))
+        return None
+    for key_path, line, key in doc.duplicates:
+        errors.append(ConfigError(path, line, _dotted(key_path), f"key {key!r} appears twice; keep one"))
+    return doc
+
+
+def _substitute_env(doc: YamlDocument, errors: list[ConfigError]) -> Any:
+    """``doc.data`` with ${VAR} filled in from the environment; an unset variable is an error."""
+
+    def fill(value: Any, path: KeyPath) -> Any:
+        if isinstance(value, dict):
+            return {key: fill(item, (*path, str(key))) for key, item in value.items()}
+        if isinstance(value, list):
+            return [fill(item, (*path, index)) for index, item in enumerate(value)]
+        if isinstance(value, str) and "${" in value:
+            return _ENV_REF.sub(lambda m: lookup(m.group(1), path), value)
+        return value
+
+    def lookup(name: str, path: KeyPath) -> str:
+        if not _ENV_NAME.match(name):
+            errors.append(ConfigError(doc.path, doc.line_of(path), _dotted(path),
+                                      f"${{{name}}} is not a valid environment variable name"))
+            return ""
+        if name not in os.environ:
+            errors.append(ConfigError(doc.path, doc.line_of(path), _dotted(path), (
+                f"environment variable {name} is not set (export {name}=... before starting wawai)"
+            )))
+            return ""
+        return os.environ[name]
+
+    return fill(doc.data, ())
+
+
+def _validate(model: type[BaseModel], data: Any, doc: YamlDocument, errors: list[ConfigError]) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        for item in exc.errors(include_input=False, include_url=False):
+            loc = tuple(part for part in item["loc"] if isinstance(part, str | int))
+            loc = _strip_type_tags(loc, data)
+            errors.append(ConfigError(doc.path, doc.line_of(loc), _dotted(loc), _message(item)))
+        return None
+
+
+def _strip_type_tags(loc: KeyPath, data: Any) -> KeyPath:
+    """Drop pydantic's union-member tags ("tuple[float, float]") that are not keys in the data."""
+    kept: list[str | int] = []
+    node = data
+    for part in loc:
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if (isinstance(node, dict) and part in node) or in_list:
+            node = node[part]
+            kept.append(part)
+        elif isinstance(node, dict) and isinstance(part, str) and not part.startswith(("tuple[", "list[")):
+            kept.append(part)  # an unknown or missing key: still the key the user should look at
+            node = None
+        else:
+            node = None
+    return tuple(kept)
+
+
+def _message(item: Any) -> str:
+    kind = item["type"]
+    if kind == "extra_forbidden":
+        return "unknown key (check the spelling; see `wawai config schema`)"
+    if kind == "missing":
+        return "required key is missing"
+    message = str(item["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if message.startswith(prefix):
+            message = message[len(prefix):]
+    return message
+
+
+def _dotted(path: KeyPath) -> str:
+    return ".".join(str(part) for part in path)
+
+
+# --- site --------------------------------------------------------------------------------------------
+
+
+def _load_site(path: Path, errors: list[ConfigError]) -> SiteConfig | None:
+    if not path.exists():
+        return SiteConfig()  # every key has a default
+    doc = _read(path, errors)
+    if doc is None:
+        return None
+    data = _substitute_env(doc, errors)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        errors.append(ConfigError(path, 1, "", "expected a mapping of sections (site:, storage:, ...)"))
+        return None
+    before = len(errors)
+    site = _validate(SiteConfig, data, doc, errors)
+    return site if len(errors) == before else None
+
+
+# --- detector labels -------------------------------------------------------------------------------
+
+
+def _detector_labels(config: WawaiConfig, errors: list[ConfigError]) -> tuple[set[str] | None, str]:
+    """Labels of the configured detector, from its manifest's ``labels`` or ``labels_file``.
+
+    No manifest found: None (the label check is skipped; the analytics stage reports the missing model).
+    """
+    name = config.site.detector.model
+    dirs = [*config.model_dirs, REPO_ROOT / "models"]
+    candidates = [d / f"{name}{suffix}" for d in dirs for suffix in (".yaml", ".yml")]
+    manifest = next((path for path in candidates if path.is_file()), None)
+    if manifest is None:
+        return None, ""
+    try:
+        raw = yaml.safe_load(manifest.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        errors.append(ConfigError(manifest, None, "", f"detector manifest unreadable: {exc}"))
+        return None, ""
+    if not isinstance(raw, dict):
+        return None, ""
+    if isinstance(raw.get("labels"), list) and raw["labels"]:
+        return {str(label) for label in raw["labels"]}, manifest.name
+    labels_file = raw.get("labels_file")
+    if isinstance(labels_file, str):
+        for candidate in _label_file_candidates(labels_file, manifest.parent, dirs):
+            if candidate is not None and candidate.is_file():
+                text = candidate.read_text(encoding="utf-8")
+                return {line.strip() for line in text.splitlines() if line.strip()}, candidate.name
+    return None, ""
+
+
+def _label_file_candidates(name: str, beside: Path, dirs: list[Path]) -> Iterator[Path | None]:
+    yield beside / name
+    for folder in dirs:
+        yield folder / name
+    yield find_asset(f"models/{name}")
+
+
+def _check_objects(
+    path: Path, doc: YamlDocument | None, objects: list[str] | None, key: KeyPath,
+    labels: set[str], source: str, errors: list[ConfigError],
+) -> None:
+    if not objects:
+        return
+    if doc is None:
+        doc = load_yaml(path)
+    for index, name in enumerate(objects):
+        if name not in labels:
+            close = difflib.get_close_matches(name, sorted(labels), n=3) or sorted(labels)[:5]
+            errors.append(ConfigError(path, doc.line_of((*key, index)), _dotted((*key, index)), (
+                f"object {name!r} is not a label of the detector ({source}); "
+                f"did you mean one of: {', '.join(close)}"
+            )))
+
+
+# --- cameras -------------------------------------------------------------------------------------
+
+
+def _load_camera(
+    path: Path, config: WawaiConfig, labels: set[str] | None, label_source: str, errors: list[ConfigError]
+) -> CameraConfig | None:
+    doc = _read(path, errors)
+    if doc is None:
+        return None
+    data = _substitute_env(doc, errors)
+    if not isinstance(data, dict):
+        errors.append(ConfigError(path, 1, "", "expected a mapping (id:, name:, streams:, ...)"))
+        return None
+    data = dict(data)
+    data.setdefault("id", path.stem)
+    camera = _validate(CameraConfig, data, doc, errors)
+    # Cross-checks read the raw data, so they report even when the schema check failed too.
+    _cross_check(path, doc, data, labels, label_source, errors)
+    if camera is None:
+        return None
+    return _resolve_stream_paths(camera, config)
+
+
+def _items(value: Any) -> list[tuple[int, dict[str, Any]]]:
+    if not isinstance(value, list):
+        return []
+    return [(index, item) for index, item in enumerate(value) if isinstance(item, dict)]
+
+
+def _strings(value: Any) -> list[str] | None:
+    return [str(item) for item in value] if isinstance(value, list) else None
+
+
+def _cross_check(
+    path: Path, doc: YamlDocument, data: dict[str, Any], labels: set[str] | None, label_source: str,
+    errors: list[ConfigError],
+) -> None:
+    zone_names: list[str] = []
+    for index, zone_data in _items(data.get("zones")):
+        name = str(zone_data.get("name"))
+        if name in zone_names:
+            errors.append(ConfigError(path, doc.line_of(("zones", index, "name")), f"zones.{index}.name",
+                                      f"zone {name!r} is defined twice; zone names must differ"))
+        zone_names.append(name)
+    rule_names: list[str] = []
+    for index, rule in _items(data.get("rules")):
+        name = str(rule.get("name"))
+        if name in rule_names:
+            errors.append(ConfigError(path, doc.line_of(("rules", index, "name")), f"rules.{index}.name",
+                                      f"rule {name!r} is defined twice; rule names must differ"))
+        rule_names.append(name)
+        zone = rule.get("zone")
+        if zone is not None and str(zone) not in zone_names:
+            known = ", ".join(repr(n) for n in zone_names) or "none defined"
+            errors.append(ConfigError(path, doc.line_of(("rules", index, "zone")), f"rules.{index}.zone", (
+                f"rule {name!r} names zone {zone!r}, which is not in zones ({known})"
+            )))
+        if labels is not None:
+            _check_objects(path, doc, _strings(rule.get("objects")), ("rules", index, "objects"), labels,
+                           label_source, errors)
+    detect = data.get("detect")
+    if labels is not None and isinstance(detect, dict):
+        objects = _strings(detect.get("objects"))
+        _check_objects(path, doc, objects, ("detect", "objects"), labels, label_source, errors)
+
+
+def _resolve_stream_paths(camera: CameraConfig, config: WawaiConfig) -> CameraConfig:
+    """Relative file-path streams are taken from the config's base_dir, like every other path."""
+    streams = camera.streams
+    update: dict[str, str] = {}
+    for key in ("main", "sub"):
+        value = getattr(streams, key)
+        if value and "://" not in value:
+            update[key] = str(config.resolve(value))
+    if not update:
+        return camera
+    return camera.model_copy(update={"streams": streams.model_copy(update=update)})
