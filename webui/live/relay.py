@@ -1,0 +1,171 @@
+"""The live relay: turns WHEP offers into viewer sessions fed from the hub (or a shared transcoder).
+
+One relay per app. Every viewer of a camera stream reads the hub's single connection to it through its
+own bounded, GOP-dropping subscription; streams a browser cannot play as-is go through one
+``SharedTranscoder`` per camera whatever the number of viewers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
+from aiortc.exceptions import InvalidStateError, OperationError
+
+from wawai.config.schema import WebSection
+from wawai.hub import PacketSubscription, StreamHub
+from wawai.media import StreamFacts
+from webui.live import ice
+from webui.live.session import Mode, ViewerSession
+from webui.live.track import PacketTrack
+from webui.live.transcoder import SharedTranscoder
+
+log = logging.getLogger(__name__)
+
+VIEWER_QUEUE = 300  # pictures: a few GOPs; past that the viewer's oldest GOP is dropped
+
+
+class OfferError(ValueError):
+    """The offer cannot be answered (not SDP, no video, no H.264)."""
+
+
+class LiveRelay:
+    def __init__(
+        self,
+        hub: StreamHub,
+        web: WebSection,
+        *,
+        connect_timeout: float = 30.0,
+        facts_wait: float = 3.0,
+        transcode_width: int = 640,
+    ) -> None:
+        self._hub = hub
+        self._web = web
+        self._connect_timeout = connect_timeout
+        self._facts_wait = facts_wait
+        self._transcode_width = transcode_width
+        self._sessions: dict[str, ViewerSession] = {}
+        self._transcoders: dict[str, SharedTranscoder] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._configuration: Any = None
+
+    def session(self, session_id: str) -> ViewerSession | None:
+        return self._sessions.get(session_id)
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "sessions": len(self._sessions),
+            "transcoders": len(self._transcoders),
+            "transcoded_viewers": sum(t.viewers() for t in self._transcoders.values()),
+        }
+
+    async def open_view(self, camera_id: str, stream: str, offer_sdp: str, user_name: str) -> ViewerSession:
+        """Answer a WHEP offer for ``camera_id``; raises KeyError (unknown camera) or OfferError."""
+        if self._configuration is None:
+            self._configuration = ice.configure(self._web)
+        names = self._hub.stream_names(camera_id)
+        stream = stream if stream in names else names[0]
+        facts = await self._wait_for_facts(camera_id, stream)
+        mode: Mode = "passthrough" if facts is None or facts.passthrough_ok else "transcoded"
+        subscription = self._subscribe(camera_id, stream, mode, names)
+        track = PacketTrack(subscription)
+        pc = RTCPeerConnection(self._configuration)
+        session = ViewerSession(camera_id, stream, mode, user_name, pc, track)
+        try:
+            session.answer_sdp = await self._answer(pc, track, offer_sdp)
+        except Exception:
+            await session.close()
+            self._release_transcoder(camera_id)
+            raise
+        self._sessions[session.id] = session
+
+        @pc.on("connectionstatechange")
+        async def on_state() -> None:
+            if pc.connectionState in ("failed", "closed"):
+                await self.close_view(session.id)
+
+        self._spawn(self._close_if_never_connected(session))
+        log.info("live view %s opened: %s/%s %s by %s", session.id, camera_id, stream, mode, user_name)
+        return session
+
+    async def close_view(self, session_id: str) -> bool:
+        session = self._sessions.pop(session_id, None)
+        if session is None:
+            return False
+        await session.close()
+        self._release_transcoder(session.camera_id)
+        log.info("live view %s closed", session_id)
+        return True
+
+    async def close(self) -> None:
+        for session_id in list(self._sessions):
+            await self.close_view(session_id)
+        for task in list(self._tasks):
+            task.cancel()
+        for transcoder in list(self._transcoders.values()):
+            await asyncio.to_thread(transcoder.stop)
+        self._transcoders.clear()
+
+    async def _wait_for_facts(self, camera_id: str, stream: str) -> StreamFacts | None:
+        # A camera still connecting has no facts yet; wait a little so the right path is chosen.
+        loop = asyncio.get_running_loop()
+        end = loop.time() + self._facts_wait
+        while (facts := self._hub.facts(camera_id, stream)) is None and loop.time() < end:
+            await asyncio.sleep(0.1)
+        return facts
+
+    def _subscribe(self, camera_id: str, stream: str, mode: Mode, names: list[str]) -> PacketSubscription:
+        name = f"live-{camera_id}-{stream}"
+        if mode == "passthrough":
+            return self._hub.subscribe_packets(
+                camera_id, stream, name=name, maxsize=VIEWER_QUEUE, with_current_gop=True, drop_gops=True
+            )
+        transcoder = self._transcoders.get(camera_id)
+        if transcoder is None:
+            # The sub stream is cheaper to decode; full screen on a transcoded camera shows the same.
+            source = "sub" if "sub" in names else names[0]
+            facts = self._hub.facts(camera_id, source)
+            transcoder = SharedTranscoder(
+                self._hub, camera_id, source, max_width=self._transcode_width,
+                fps=(facts.fps if facts and facts.fps else 15.0),
+            )
+            transcoder.start()
+            self._transcoders[camera_id] = transcoder
+        return transcoder.subscribe(name + "-transcoded", VIEWER_QUEUE)
+
+    def _release_transcoder(self, camera_id: str) -> None:
+        transcoder = self._transcoders.get(camera_id)
+        if transcoder is not None and transcoder.viewers() == 0:
+            del self._transcoders[camera_id]
+            self._spawn(asyncio.to_thread(transcoder.stop))
+
+    async def _answer(self, pc: RTCPeerConnection, track: PacketTrack, offer_sdp: str) -> str:
+        # The transceiver exists before the offer is applied so the offer's video section binds to it
+        # with H.264 as its only codec (aiortc fixes codecs while applying the offer; never VP8 here).
+        transceiver = pc.addTransceiver(track, direction="sendonly")
+        codecs = RTCRtpSender.getCapabilities("video").codecs
+        transceiver.setCodecPreferences([c for c in codecs if c.mimeType in ("video/H264", "video/rtx")])
+        try:
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+        except InvalidStateError:
+            raise
+        except (ValueError, KeyError, IndexError, OperationError) as exc:
+            raise OfferError(f"not a usable offer (recvonly video with H.264 is needed): {exc}") from exc
+        if transceiver.mid is None:
+            raise OfferError("the offer has no video section")
+        answer = await pc.createAnswer()
+        await pc.setLocalDescription(answer)
+        return str(pc.localDescription.sdp)
+
+    async def _close_if_never_connected(self, session: ViewerSession) -> None:
+        await asyncio.sleep(self._connect_timeout)
+        if session.id in self._sessions and session.pc.connectionState != "connected":
+            log.info("live view %s never connected; closing it", session.id)
+            await self.close_view(session.id)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
