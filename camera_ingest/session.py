@@ -94,6 +94,7 @@ class StreamSession:
         self._last_packet_monotonic: float | None = None
         self._connected_at: float | None = None
         self._max_pts: int | None = None
+        self._last_source_dts: int | None = None
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -243,6 +244,7 @@ class StreamSession:
             self._audio_rebaser.discontinuity()
         self.fanout.discontinuity()
         self._max_pts = None
+        self._last_source_dts = None
         assembler = PictureAssembler()
         pacer = FilePacer(self._stop) if is_file(self.url) else None
         streams = [video] if audio is None else [video, audio]
@@ -283,7 +285,8 @@ class StreamSession:
         assert picture.pts is not None
         params = self._video
         assert params is not None
-        dts = picture.dts if picture.dts is not None else picture.pts
+        dts = picture.dts if picture.dts is not None else self._guess_dts(picture)
+        self._last_source_dts = dts
         if self._max_pts is not None and picture.pts < self._max_pts and not params.has_b_frames:
             # Pictures arrive out of presentation order: the stream has B-frames.
             params = replace(params, has_b_frames=True)
@@ -305,6 +308,14 @@ class StreamSession:
         )
         self._meter.add_picture(picture.wallclock, len(picture.data), picture.keyframe, packet.pts_seconds)
         self.fanout.publish(packet)
+
+    def _guess_dts(self, picture: RawPacket) -> int:
+        """RTP carries no DTS: FFmpeg leaves it unset until it has seen the reorder delay."""
+        assert picture.pts is not None
+        last = self._last_source_dts
+        if last is None:
+            return picture.pts
+        return max(last + 1, min(picture.pts, last + max(picture.duration, 1)))
 
     def _emit_audio(self, packet: av.Packet, wallclock: float) -> None:
         params, rebaser = self._audio, self._audio_rebaser
