@@ -1,0 +1,195 @@
+"""One camera's recording thread: packets from the hub into segments, disk errors, gaps and state.
+
+A disk error (full, no permission) stops this camera's writing, not the thread: the error is logged
+once, shown in the camera's recording state, retention is woken to free space, and every
+``RETRY_SECONDS`` the next keyframe tries a new segment. Other cameras have their own threads.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import av
+
+from recorder.index import SegmentIndex
+from recorder.recovery import CannotWrite, repair_segment
+from recorder.segment_file import FinishedFile
+from recorder.segmenter import Segmenter
+from wawai.db.recordings import CONTIGUOUS_SECONDS
+from wawai.hub import PacketSubscription, StreamHub
+from wawai.media import MediaPacket
+from wawai.queues import Closed
+from wawai.status import CameraState
+
+log = logging.getLogger(__name__)
+
+IDLE_SECONDS = 3.0  # no packet for this long: close the segment so it is complete on disk
+RETRY_SECONDS = 2.0
+QUEUE_PACKETS = 1024  # about a minute of video at 15 fps; a slow disk drops whole GOPs beyond that
+
+
+class CameraRecorder:
+    def __init__(self, camera_id: str, hub: StreamHub, storage: Path, segment_seconds: float,
+                 index: SegmentIndex, on_disk_error: Callable[[], None]) -> None:
+        self.camera_id = camera_id
+        self.hub = hub
+        self.index = index
+        self.on_disk_error = on_disk_error
+        self.segmenter = Segmenter(storage, camera_id, segment_seconds, self._finished)
+        self.state = "starting"
+        self.error: str | None = None
+        self.segments_written = 0
+        self.last_segment_end: float | None = None
+        self._subscription: PacketSubscription | None = None
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._last_packet_at = 0.0
+        self._retry_at = 0.0
+        self._gap_reason: str | None = "stopped"  # the time before this start was not recorded
+        self._to_repair: list[tuple[Path, float]] = []
+
+    # --- lifecycle --------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.last_segment_end = self.index.last_end(self.camera_id)
+        self._subscription = self.hub.subscribe_packets(
+            self.camera_id, "main", name="recorder", maxsize=QUEUE_PACKETS, drop_gops=True)
+        self._thread = threading.Thread(target=self._run, name=f"recorder-{self.camera_id}", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._subscription is not None:
+            self._subscription.close()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    @property
+    def current_path(self) -> Path | None:
+        return self.segmenter.current_path
+
+    def status(self) -> dict[str, Any]:
+        subscription = self._subscription
+        return {
+            "state": self.state,
+            "error": self.error,
+            "segments_written": self.segments_written,
+            "last_segment_end": self.last_segment_end,
+            "recording_since": self.segmenter.current.start if self.segmenter.current else None,
+            "dropped_packets": subscription.queue.dropped if subscription is not None else 0,
+        }
+
+    # --- the thread -------------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        assert self._subscription is not None
+        queue = self._subscription.queue
+        try:
+            while not self._stopping.is_set():
+                try:
+                    packet = queue.get(timeout=0.5)
+                except Closed:
+                    break
+                if packet is None:
+                    self._idle()
+                    continue
+                self._last_packet_at = time.monotonic()
+                self._handle(packet)
+        except Exception:
+            log.exception("camera %s: recorder thread failed", self.camera_id)
+            self.state = "error"
+            raise
+        finally:
+            self._finish_segment()
+            if self.state != "error":
+                self.state = "stopped"
+
+    def _handle(self, packet: MediaPacket) -> None:
+        if self.state == "disk_error" and (not packet.keyframe or time.monotonic() < self._retry_at):
+            return
+        before = self.segmenter.current
+        try:
+            self.segmenter.feed(packet)
+        except (OSError, av.FFmpegError) as exc:
+            self._disk_error(exc)
+            return
+        current = self.segmenter.current
+        if current is None or current is before:
+            return
+        # A new segment started: note the hole before it, if any, with the reason we know.
+        if self.last_segment_end is not None and current.start - self.last_segment_end > CONTIGUOUS_SECONDS:
+            reason = self._gap_reason or self._offline_or_stall()
+            self.index.add_gap(self.camera_id, self.last_segment_end, current.start, reason)
+        self._gap_reason = None
+        if self.state == "disk_error":
+            log.info("camera %s: recording resumed after a disk error", self.camera_id)
+            self._repair_later_files()
+        self.state = "recording"
+        self.error = None
+
+    def _idle(self) -> None:
+        if self.segmenter.current is None:
+            return
+        if time.monotonic() - self._last_packet_at >= IDLE_SECONDS:
+            self._finish_segment()
+            self._gap_reason = self._offline_or_stall()
+            self.state = "waiting"
+
+    def _finish_segment(self) -> None:
+        try:
+            self.segmenter.finish()
+        except (OSError, av.FFmpegError) as exc:
+            self._disk_error(exc)
+
+    def _finished(self, finished: FinishedFile) -> None:
+        self.segments_written += 1
+        self.last_segment_end = finished.end
+        self.index.add_segment(self.camera_id, finished)
+
+    def _offline_or_stall(self) -> str:
+        try:
+            status = self.hub.status(self.camera_id)
+        except KeyError:
+            return "offline"
+        return "stall" if status.state == CameraState.ONLINE else "offline"
+
+    # --- disk errors ------------------------------------------------------------------------------
+
+    def _disk_error(self, exc: BaseException) -> None:
+        start = self.segmenter.current.start if self.segmenter.current else None
+        broken = self.segmenter.abandon()
+        if broken is not None and start is not None:
+            self._to_repair.append((broken, start))
+        self._retry_at = time.monotonic() + RETRY_SECONDS
+        self._gap_reason = "disk_error"
+        if self.state != "disk_error":
+            self.state = "disk_error"
+            self.error = _describe(exc)
+            log.error("camera %s: recording stopped by a disk error: %s (retrying while retention frees "
+                      "space)", self.camera_id, self.error)
+        self.on_disk_error()
+
+    def _repair_later_files(self) -> None:
+        """Index what the segments cut by the disk error hold, now that the disk takes writes again."""
+        waiting, self._to_repair = self._to_repair, []
+        for path, start in waiting:
+            try:
+                repaired = repair_segment(path, start)
+            except CannotWrite:
+                self._to_repair.append((path, start))
+                continue
+            if repaired is not None:
+                self.segments_written += 1
+                finished = FinishedFile(path, repaired.start, repaired.end, repaired.bytes, repaired.codec)
+                self.index.add_segment(self.camera_id, finished)
+
+
+def _describe(exc: BaseException) -> str:
+    errno = getattr(exc, "errno", None)
+    text = getattr(exc, "strerror", None) or str(exc)
+    return f"{text} (errno {errno})" if errno else text

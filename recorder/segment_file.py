@@ -1,0 +1,134 @@
+"""One fragmented MP4 segment being written by stream copy.
+
+Output streams are rebuilt from ``wawai.media.CodecParams`` (codec name, extradata, size): PyAV 18 can set
+extradata only through a codec context, so each stream gets one that is opened as a holder of the stream
+parameters and then given the camera's extradata. No frame is ever decoded or encoded: packets go
+straight to the muxer.
+
+Fragmented MP4 (``frag_keyframe+empty_moov+default_base_moof``) stays readable up to its last complete
+fragment after a crash; ``frag_duration`` cuts a fragment at least every second and ``flush_packets``
+hands each fragment to the file at once, so a crash loses about a second at most.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+from av.container import OutputContainer
+from av.stream import Stream
+
+from wawai.media import CodecParams, MediaPacket
+
+MOVFLAGS = "frag_keyframe+empty_moov+default_base_moof"
+FRAGMENT_MICROSECONDS = 1_000_000
+START_TAG = "wawai_start="  # in the file's comment: the exact start time, read back by crash recovery
+
+
+@dataclass(frozen=True, slots=True)
+class FinishedFile:
+    path: Path
+    start: float
+    end: float
+    bytes: int
+    codec: str
+
+
+def _add_stream(container: OutputContainer, params: CodecParams) -> Stream:
+    if params.kind == "video":
+        stream: Stream = container.add_stream(params.codec, rate=None)
+        video = stream.codec_context
+        assert isinstance(video, av.VideoCodecContext)
+        video.width = params.width
+        video.height = params.height
+        video.pix_fmt = "yuv420p"
+        video.thread_count = 1  # the context is never used to encode: keep its open() cheap
+        if params.codec == "hevc":
+            video.options = {"x265-params": "log-level=none"}
+    else:
+        stream = container.add_stream(params.codec, rate=params.sample_rate or None)
+    ctx = stream.codec_context
+    ctx.time_base = params.time_base
+    stream.time_base = params.time_base
+    ctx.open()
+    # After open() so the camera's parameter sets replace the ones the opened context made up.
+    ctx.extradata = params.extradata
+    return stream
+
+
+class SegmentFile:
+    """Writes the packets of one segment; timestamps are rebased so the file starts at zero."""
+
+    def __init__(self, path: Path, start: float, video: CodecParams, audio: CodecParams | None,
+                 first_dts: int) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.start = start
+        self.video_params = video
+        self.audio_params = audio
+        self._video_offset = first_dts
+        self._audio_offset = 0
+        self.container = av.open(
+            str(path),
+            "w",
+            format="mp4",
+            options={
+                "movflags": MOVFLAGS,
+                "frag_duration": str(FRAGMENT_MICROSECONDS),
+                "flush_packets": "1",
+                # Without this the interleaver may hold video for 10 s waiting for a silent audio stream.
+                "max_interleave_delta": str(FRAGMENT_MICROSECONDS),
+            },
+        )
+        self.container.metadata["comment"] = f"{START_TAG}{start:.6f}"
+        self._video = _add_stream(self.container, video)
+        self._audio: Stream | None = None
+        if audio is not None:
+            self._audio = _add_stream(self.container, audio)
+            first_seconds = first_dts * video.time_base
+            self._audio_offset = int(first_seconds / audio.time_base)
+        self.last_video_end = first_dts  # dts + duration of the last video packet (source time base)
+        self.audio_dropped = 0
+
+    def write(self, packet: MediaPacket) -> None:
+        if packet.kind == "video":
+            stream, offset = self._video, self._video_offset
+        elif self._audio is not None:
+            stream, offset = self._audio, self._audio_offset
+        else:
+            return
+        dts = packet.dts - offset
+        if dts < 0:
+            # Audio captured just before the cut that arrived after it: it belongs to the previous file,
+            # which is closed. Dropping it loses at most one audio frame at a cut.
+            self.audio_dropped += 1
+            return
+        out = av.Packet(packet.data)
+        out.stream = stream
+        out.time_base = packet.time_base
+        out.pts = packet.pts - offset
+        out.dts = dts
+        out.is_keyframe = packet.keyframe
+        if packet.duration:
+            out.duration = packet.duration
+        self.container.mux(out)
+        if packet.kind == "video":
+            self.last_video_end = max(self.last_video_end, packet.dts + packet.duration)
+
+    def close(self, end: float) -> FinishedFile:
+        """Write the last fragment and close; ``end`` is the time the next segment starts at."""
+        self.container.close()
+        return FinishedFile(self.path, self.start, end, os.path.getsize(self.path), self.video_params.codec)
+
+    def abandon(self) -> None:
+        """Close after a write error, ignoring further errors (the disk may still be full)."""
+        with contextlib.suppress(OSError, av.FFmpegError, ValueError):
+            self.container.close()
+
+
+def seconds(value: int, time_base: Fraction) -> float:
+    return float(value * time_base)

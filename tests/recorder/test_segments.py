@@ -1,0 +1,78 @@
+"""Segment files from the shared clip's real packets: keyframe starts, exact continuity, exact frames."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from itertools import pairwise
+from pathlib import Path
+
+import av
+import pytest
+
+from recorder.segment_file import FinishedFile
+from recorder.segmenter import Segmenter
+from tests.recorder.clips import clip, frame_hashes, media_packets
+
+START = datetime(2026, 11, 29, 23, 59, 55, tzinfo=UTC).timestamp()  # crosses a day boundary
+
+
+def record(storage: Path, segment_seconds: float, *, loops: int = 1) -> list[FinishedFile]:
+    done: list[FinishedFile] = []
+    segmenter = Segmenter(storage, "gate-1", segment_seconds, done.append)
+    for packet in media_packets(clip(), START, loops=loops):
+        segmenter.feed(packet)
+    segmenter.finish()
+    return done
+
+
+def first_packet_is_keyframe(path: Path) -> bool:
+    with av.open(str(path)) as container:
+        packet = next(p for p in container.demux(video=0) if p.pts is not None)
+        return packet.is_keyframe
+
+
+def test_segments_start_on_keyframes_and_meet_exactly(storage: Path) -> None:
+    done = record(storage, 10)
+    assert len(done) == 3
+    for previous, following in pairwise(done):
+        assert following.start == pytest.approx(previous.end, abs=1e-9)
+    assert done[0].start == START
+    assert done[-1].end == pytest.approx(START + 30.0, abs=1e-6)
+    for finished in done:
+        assert first_packet_is_keyframe(finished.path)
+        assert finished.end - finished.start == pytest.approx(10.0, abs=1e-6)
+
+
+def test_paths_are_utc_day_hour_minute_second(storage: Path) -> None:
+    done = record(storage, 10)
+    relative = [f.path.relative_to(storage).as_posix() for f in done]
+    assert relative == [
+        "recordings/gate-1/2026-11-29/23/59.55.mp4",
+        "recordings/gate-1/2026-11-30/00/00.05.mp4",
+        "recordings/gate-1/2026-11-30/00/00.15.mp4",
+    ]
+    assert all(re.match(r".*/\d{4}-\d{2}-\d{2}/\d{2}/\d{2}\.\d{2}\.mp4$", p) for p in relative)
+
+
+def test_every_frame_reproduced_once_across_segments(storage: Path) -> None:
+    done = record(storage, 10)
+    source = frame_hashes(clip())
+    recorded = [digest for finished in done for digest in frame_hashes(finished.path)]
+    assert len(recorded) == len(source) == 300
+    assert recorded == source
+
+
+def test_segment_length_not_a_multiple_of_the_keyframe_interval(storage: Path) -> None:
+    # GOP is 2 s: a 3 s segment can only be cut at the next keyframe, 4 s in.
+    done = record(storage, 3)
+    assert [round(f.end - f.start, 6) for f in done] == [4.0] * 7 + [2.0]
+    recorded = [digest for finished in done for digest in frame_hashes(finished.path)]
+    assert recorded == frame_hashes(clip())
+
+
+def test_a_looped_clip_keeps_frames_continuous(storage: Path) -> None:
+    done = record(storage, 10, loops=2)
+    assert len(done) == 6
+    recorded = [digest for finished in done for digest in frame_hashes(finished.path)]
+    assert recorded == frame_hashes(clip()) * 2

@@ -1,0 +1,84 @@
+"""What the web app and the CLI need from the recorder, without importing it.
+
+The recorder registers an object following ``ClipExporter`` in ``ctx.services["recordings"]``. The types
+here are plain data: times are epoch seconds (UTC), paths are relative to the storage folder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+SERVICE_NAME = "recordings"
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentView:
+    camera_id: str
+    start: float
+    end: float
+    bytes: int
+    path: str  # relative to the storage folder
+    codec: str
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+@dataclass(frozen=True, slots=True)
+class TimeRange:
+    start: float
+    end: float
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    start: float
+    end: float
+    reason: str  # "offline", "disk_error", "stall", "stopped", or "not_recorded" when nobody said why
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingsOverview:
+    camera_id: str
+    start: float
+    end: float
+    ranges: list[TimeRange] = field(default_factory=list)
+    gaps: list[Gap] = field(default_factory=list)
+    segments: list[SegmentView] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        for segment, view in zip(data["segments"], self.segments, strict=True):
+            segment["duration"] = view.duration
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class ClipResult:
+    path: Path
+    sha256: str
+    start: float  # the keyframe the clip starts on (at or before the requested start)
+    end: float
+    duration: float
+    bytes: int
+
+
+class NothingRecorded(LookupError):
+    """No segment of the camera overlaps the requested range."""
+
+
+class ClipExporter(Protocol):
+    def overview(self, camera_id: str, start: float, end: float) -> RecordingsOverview:
+        """Recorded ranges, gaps and segments of one camera between ``start`` and ``end``."""
+        ...
+
+    def export_clip(self, camera_id: str, start: float, end: float, output: Path) -> ClipResult:
+        """Join the segments covering the range by stream copy into a faststart MP4 at ``output``.
+
+        Starts at the keyframe at or before ``start``. Raises NothingRecorded when no segment overlaps.
+        The caller audits the export (it knows who asked).
+        """
+        ...
