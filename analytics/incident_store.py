@@ -1,0 +1,168 @@
+"""Incidents from rule events: a DB row, a JPEG snapshot with the boxes drawn, and bus messages.
+
+Bus messages (the WebSocket at /api/events forwards them): ``incident.created`` when an incident starts
+(or happens at an instant) and ``incident.updated`` when it ends. The message's own ``type`` is the
+message type, so the incident's type travels as ``incident_type``; ``incident`` holds the full record
+as ``GET /api/incidents/{id}`` returns it, and ``frame_ts`` the capture time of the triggering frame.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from sqlalchemy.orm import Session, sessionmaker
+
+from analytics.rules import RuleEvent
+from wawai.bus import EventBus
+from wawai.db.incidents import Incident, IncidentStatus
+from wawai.media import BGRImage
+
+log = logging.getLogger(__name__)
+
+Box = tuple[float, float, float, float]
+
+HIGHLIGHT = (0, 0, 255)  # BGR red: the objects that caused the incident
+OTHER = (0, 200, 0)
+ZONE = (0, 215, 255)
+
+
+@dataclass(frozen=True)
+class DrawnBox:
+    box: Box  # frame pixels
+    label: str
+    track_id: int | None
+    highlight: bool
+
+
+def utc(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+class IncidentStore:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        storage: Path,
+        bus: EventBus,
+        *,
+        pre_seconds: float,
+        post_seconds: float,
+    ) -> None:
+        self.sessions = sessions
+        self.storage = storage
+        self.bus = bus
+        self.pre_seconds = pre_seconds
+        self.post_seconds = post_seconds
+
+    def open(
+        self,
+        camera_id: str,
+        event: RuleEvent,
+        image: BGRImage | None = None,
+        boxes: list[DrawnBox] | None = None,
+        zone: list[tuple[float, float]] | None = None,
+    ) -> int:
+        """Store a new incident (an instant one is ended at once) and announce it; returns its id."""
+        instant = event.kind == "instant"
+        with self.sessions() as session:
+            incident = Incident(
+                camera_id=camera_id,
+                rule=event.rule.name,
+                type=event.rule.type,
+                zone=event.zone,
+                severity=event.rule.severity,
+                objects_json=json.dumps(list(event.objects)),
+                track_id=event.key[1],
+                started_at=utc(event.at),
+                ended_at=utc(event.at) if instant else None,
+                status=IncidentStatus.NEW.value,
+                clip_start=event.at - self.pre_seconds,
+                clip_end=event.at + self.post_seconds if instant else None,
+                detail_json=json.dumps(event.detail, default=str),
+            )
+            session.add(incident)
+            session.flush()
+            if image is not None:
+                drawn = boxes or []
+                incident.snapshot_path = self._snapshot(camera_id, incident.id, event.at, image, drawn, zone)
+            session.commit()
+            message = incident.to_json()
+        self._publish("incident.created", message, event.at)
+        return int(message["id"])
+
+    def close(self, incident_id: int, at: float) -> None:
+        """End an open incident at ``at`` (epoch seconds) and announce it."""
+        with self.sessions() as session:
+            incident = session.get(Incident, incident_id)
+            if incident is None or incident.ended_at is not None:
+                return
+            incident.ended_at = utc(at)
+            incident.clip_end = at + self.post_seconds
+            session.commit()
+            message = incident.to_json()
+        self._publish("incident.updated", message, at)
+
+    def _publish(self, kind: str, record: dict[str, Any], frame_ts: float) -> None:
+        self.bus.publish(
+            {
+                "type": kind,
+                "id": record["id"],
+                "camera": record["camera"],
+                "rule": record["rule"],
+                "incident_type": record["type"],
+                "severity": record["severity"],
+                "zone": record["zone"],
+                "objects": record["objects"],
+                "track": record["track"],
+                "started_at": record["started_at"],
+                "ended_at": record["ended_at"],
+                "snapshot_url": record["snapshot_url"],
+                "frame_ts": frame_ts,
+                "incident": record,
+            }
+        )
+
+    def _snapshot(
+        self,
+        camera_id: str,
+        incident_id: int,
+        at: float,
+        image: BGRImage,
+        boxes: list[DrawnBox],
+        zone: list[tuple[float, float]] | None,
+    ) -> str | None:
+        picture = image.copy()
+        height, width = picture.shape[:2]
+        if zone:
+            points = np.array([[x * width, y * height] for x, y in zone], dtype=np.int32)
+            cv2.polylines(picture, [points], True, ZONE, 2)
+        for drawn in boxes:
+            colour = HIGHLIGHT if drawn.highlight else OTHER
+            x1, y1, x2, y2 = (round(v) for v in drawn.box)
+            cv2.rectangle(picture, (x1, y1), (x2, y2), colour, 2)
+            caption = drawn.label if drawn.track_id is None else f"{drawn.label} #{drawn.track_id}"
+            cv2.putText(picture, caption, (x1, max(12, y1 - 4)), cv2.FONT_HERSHEY_SIMPLEX, 0.45, colour, 1,
+                        cv2.LINE_AA)
+        relative = Path("snapshots") / camera_id / utc(at).strftime("%Y-%m-%d") / f"{incident_id}.jpg"
+        target = self.storage / relative
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            ok, encoded = cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_QUALITY, 85])
+            if not ok:
+                raise OSError("JPEG encoding failed")
+            partial = target.with_suffix(".jpg.part")
+            partial.write_bytes(encoded.tobytes())
+            os.replace(partial, target)
+        except OSError as exc:
+            # The incident matters more than its picture: keep the row, say why the picture is missing.
+            log.error("camera %s: incident %d snapshot not written: %s", camera_id, incident_id, exc)
+            return None
+        return relative.as_posix()

@@ -1,0 +1,80 @@
+"""Incidents: what the analytics rules found, one row per (track, rule) or per camera-wide condition.
+
+``started_at``/``ended_at`` are UTC datetimes (what people search by); ``clip_start``/``clip_end`` are
+epoch seconds like the recording index, so the clip a reviewer needs (pre/post roll included) is looked
+up without conversion. ``status`` is the review workflow: new -> acknowledged/assigned -> resolved or
+false_alarm.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Float, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from wawai.db.base import Base, UTCDateTime, utcnow
+
+
+class IncidentStatus(StrEnum):
+    NEW = "new"
+    ACKNOWLEDGED = "acknowledged"
+    ASSIGNED = "assigned"
+    RESOLVED = "resolved"
+    FALSE_ALARM = "false_alarm"
+
+
+class Incident(Base):
+    __tablename__ = "incidents"
+    __table_args__ = (
+        Index("ix_incidents_camera_started", "camera_id", "started_at"),
+        Index("ix_incidents_started", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    camera_id: Mapped[str] = mapped_column(String(100))
+    rule: Mapped[str] = mapped_column(String(100))
+    type: Mapped[str] = mapped_column(String(30))  # the rule type: intrusion, loitering, line_crossing, ...
+    zone: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    severity: Mapped[str] = mapped_column(String(20))
+    objects_json: Mapped[str] = mapped_column(Text, default="[]")  # labels involved, e.g. ["person"]
+    track_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default=IncidentStatus.NEW.value)
+    snapshot_path: Mapped[str | None] = mapped_column(String(500), nullable=True)  # relative to storage
+    clip_start: Mapped[float] = mapped_column(Float(precision=53))
+    clip_end: Mapped[float | None] = mapped_column(Float(precision=53), nullable=True)  # None while open
+    detail_json: Mapped[str] = mapped_column(Text, default="{}")  # rule facts: direction, count, ...
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def objects(self) -> list[str]:
+        return [str(label) for label in json.loads(self.objects_json or "[]")]
+
+    @property
+    def detail(self) -> dict[str, Any]:
+        value = json.loads(self.detail_json or "{}")
+        return value if isinstance(value, dict) else {}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "camera": self.camera_id,
+            "rule": self.rule,
+            "type": self.type,
+            "zone": self.zone,
+            "severity": self.severity,
+            "objects": self.objects,
+            "track": self.track_id,
+            "started_at": self.started_at.isoformat(),
+            "ended_at": self.ended_at.isoformat() if self.ended_at else None,
+            "status": self.status,
+            "clip_start": self.clip_start,
+            "clip_end": self.clip_end,
+            "detail": self.detail,
+            "snapshot_url": f"/api/incidents/{self.id}/snapshot.jpg" if self.snapshot_path else None,
+        }
