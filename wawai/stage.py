@@ -18,6 +18,9 @@ from wawai.bus import EventBus
 from wawai.config.model import WawaiConfig
 from wawai.hub import StreamHub
 
+# ctx.services[STAGES_SERVICE]: the running Stage objects, so the API can show each one's camera_status.
+STAGES_SERVICE = "stages"
+
 
 class Stage(Protocol):
     name: str

@@ -71,6 +71,12 @@ class WebSection(Strict):
     turn_urls: list[str] = Field(default_factory=list)
     turn_username: str | None = None
     turn_password: str | None = None
+    # Sign-in: how long a browser session lasts, and how many failed logins are allowed per window,
+    # per user name and per client address, before further attempts get 429.
+    session_hours: float = Field(default=12, gt=0)
+    login_window_seconds: float = Field(default=900, gt=0)
+    login_max_failures_per_user: int = Field(default=5, ge=1)
+    login_max_failures_per_address: int = Field(default=20, ge=1)
 
 
 class DetectorSection(Strict):

@@ -1,0 +1,66 @@
+"""WebSocket /api/events forwards bus messages; camera messages only to users who may see the camera."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from tests.support.app_fixtures import PASSWORD
+from webui.security import CSRF_COOKIE
+
+
+def publish_soon(bus, messages, delay=0.3):
+    def run():
+        time.sleep(delay)  # after the socket subscribed
+        for message in messages:
+            bus.publish(message)
+
+    threading.Thread(target=run, daemon=True).start()
+
+
+def test_events_reach_a_token_user_filtered_by_group(client, users, stage_context):
+    bus = stage_context.bus
+    with client.websocket_connect(f"/api/events?token={users['operator'].token}") as socket:
+        publish_soon(bus, [
+            {"type": "incident.created", "incident": {"id": 1, "camera_id": "south-gate"}},
+            {"type": "camera.status", "camera_id": "south-gate", "state": "online"},
+            {"type": "incident.created", "incident": {"id": 2, "camera_id": "north-gate"}},
+        ])
+        first = socket.receive_json()
+    assert first == {"type": "incident.created", "incident": {"id": 2, "camera_id": "north-gate"}}
+
+
+def test_events_reach_a_cookie_user(client, users, stage_context):
+    client.post("/api/auth/login", json={"name": users["admin"].name, "password": PASSWORD})
+    assert client.cookies.get(CSRF_COOKIE)
+    with client.websocket_connect("/api/events") as socket:
+        update = {"type": "incident.updated", "incident": {"id": 5, "camera_id": "south-gate"}}
+        publish_soon(stage_context.bus, [update])
+        assert socket.receive_json()["incident"]["id"] == 5
+
+
+def test_cookie_websocket_from_another_origin_is_refused(client, users):
+    import pytest
+    from starlette.testclient import WebSocketDenialResponse
+
+    client.post("/api/auth/login", json={"name": users["admin"].name, "password": PASSWORD})
+    evil = {"Origin": "http://evil.example"}
+    with (
+        pytest.raises(WebSocketDenialResponse) as denied,
+        client.websocket_connect("/api/events", headers=evil),
+    ):
+        pass
+    assert denied.value.status_code == 403
+
+
+def test_unsubscribes_when_the_browser_goes(client, users, stage_context):
+    bus = stage_context.bus
+    with client.websocket_connect(f"/api/events?token={users['admin'].token}"):
+        deadline = time.monotonic() + 5
+        while not bus._subscribers and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(bus._subscribers) == 1
+    deadline = time.monotonic() + 5
+    while bus._subscribers and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert bus._subscribers == []

@@ -1,0 +1,82 @@
+"""Typed dependencies for routes: who is calling, the database, the StageContext, camera access.
+
+``AuthMiddleware`` has already authenticated the request (or refused it); these read its result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException
+from fastapi.requests import HTTPConnection
+from sqlalchemy.orm import Session
+
+from wawai.config.schema import CameraConfig
+from wawai.db.users import Role, User
+from wawai.stage import StageContext
+
+
+def get_ctx(connection: HTTPConnection) -> StageContext:
+    ctx: StageContext = connection.app.state.ctx
+    return ctx
+
+
+Ctx = Annotated[StageContext, Depends(get_ctx)]
+
+
+def get_db(ctx: Ctx) -> Iterator[Session]:
+    with ctx.sessions() as session:
+        yield session
+
+
+DbSession = Annotated[Session, Depends(get_db)]
+
+
+def get_user(connection: HTTPConnection) -> User:
+    user: User | None = connection.scope.get("state", {}).get("user")
+    if user is None:
+        raise HTTPException(status_code=401, detail="sign in first")
+    return user
+
+
+def _needs(role: Role) -> Callable[[User], User]:
+    def check(user: Annotated[User, Depends(get_user)]) -> User:
+        if not user.has_role(role):
+            raise HTTPException(status_code=403, detail=f"needs the {role.value} role")
+        return user
+
+    return check
+
+
+CurrentUser = Annotated[User, Depends(get_user)]
+SupervisorUser = Annotated[User, Depends(_needs(Role.SUPERVISOR))]
+AdminUser = Annotated[User, Depends(_needs(Role.ADMIN))]
+
+
+def camera_for(user: User, camera_id: str, ctx: StageContext) -> CameraConfig:
+    """The camera's config, or 404 (unknown) / 403 (outside the user's groups)."""
+    camera = ctx.config.cameras.get(camera_id)
+    if camera is None:
+        raise HTTPException(status_code=404, detail=f"no camera {camera_id!r}")
+    if not user.may_see_group(camera.group):
+        raise HTTPException(status_code=403, detail=f"camera {camera_id!r} is not in your groups")
+    return camera
+
+
+def visible_cameras(user: User, ctx: StageContext) -> list[CameraConfig]:
+    return [cam for cam in ctx.config.cameras.values() if user.may_see_group(cam.group)]
+
+
+__all__ = [
+    "AdminUser",
+    "Ctx",
+    "CurrentUser",
+    "DbSession",
+    "SupervisorUser",
+    "camera_for",
+    "get_ctx",
+    "get_db",
+    "get_user",
+    "visible_cameras",
+]

@@ -1,0 +1,1 @@
+"""One module per resource, each defining ``router = APIRouter()``; webui.app includes them all."""

@@ -1,0 +1,83 @@
+"""Signing in and out: POST /api/auth/login, POST /api/auth/logout, GET /api/auth/me."""
+
+from __future__ import annotations
+
+import logging
+import math
+
+from fastapi import APIRouter, HTTPException, Request, Response
+from pydantic import BaseModel, Field
+
+from wawai import accounts
+from wawai.audit import record
+from wawai.db.users import User
+from webui.deps import Ctx, CurrentUser, DbSession
+from webui.security import CSRF_COOKIE, SESSION_COOKIE
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+
+class LoginRequest(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=1000)
+
+
+def user_json(user: User) -> dict[str, object]:
+    return {"name": user.name, "role": user.role, "groups": user.groups}
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@router.post("/api/auth/login")
+def login(
+    body: LoginRequest, request: Request, response: Response, ctx: Ctx, db: DbSession
+) -> dict[str, object]:
+    web = ctx.config.site.web
+    address = client_address(request)
+    wait = accounts.login_blocked_for(
+        db, body.name, address, window_seconds=web.login_window_seconds,
+        max_per_user=web.login_max_failures_per_user, max_per_address=web.login_max_failures_per_address,
+    )
+    if wait > 0:
+        log.warning("login for %r from %s refused: too many failed attempts", body.name, address)
+        raise HTTPException(
+            status_code=429, detail="too many failed sign-ins; wait and try again",
+            headers={"Retry-After": str(max(1, math.ceil(wait)))},
+        )
+    user = accounts.authenticate(db, body.name, body.password)
+    accounts.record_login(db, body.name, address, success=user is not None)
+    if user is None:
+        db.commit()
+        log.warning("failed login for %r from %s", body.name, address)
+        raise HTTPException(status_code=401, detail="wrong user name or password")
+    new = accounts.create_web_session(db, user, web.session_hours)
+    record(db, user.name, "auth.login", address=address)
+    db.commit()
+    secure = request.url.scheme == "https"
+    max_age = int(web.session_hours * 3600)
+    response.set_cookie(SESSION_COOKIE, new.cookie, max_age=max_age, httponly=True, samesite="strict",
+                        secure=secure, path="/")
+    # Readable by the page's script, which copies it into X-CSRF-Token on every state-changing request.
+    response.set_cookie(CSRF_COOKIE, new.csrf, max_age=max_age, httponly=False, samesite="strict",
+                        secure=secure, path="/")
+    return {"user": user_json(user), "csrf": new.csrf}
+
+
+@router.post("/api/auth/logout")
+def logout(request: Request, response: Response, user: CurrentUser, db: DbSession) -> dict[str, bool]:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        accounts.end_web_session(db, cookie)
+        record(db, user.name, "auth.logout")
+        db.commit()
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+    response.delete_cookie(CSRF_COOKIE, path="/", samesite="strict")
+    return {"ok": True}
+
+
+@router.get("/api/auth/me")
+def me(user: CurrentUser) -> dict[str, object]:
+    return user_json(user)

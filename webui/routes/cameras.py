@@ -1,0 +1,51 @@
+"""GET /api/cameras: the cameras this user may see, with live status. Never a URL or a credential."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from fastapi import APIRouter
+
+from wawai.config.schema import CameraConfig
+from wawai.logs import mask_text
+from wawai.stage import STAGES_SERVICE, StageContext
+from webui.deps import Ctx, CurrentUser, camera_for, visible_cameras
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+
+def camera_json(camera: CameraConfig, ctx: StageContext) -> dict[str, Any]:
+    status: dict[str, Any]
+    try:
+        status = ctx.hub.status(camera.id).to_json()
+    except KeyError:
+        status = {"camera_id": camera.id, "state": "offline", "streams": {}, "stages": {}}
+    stages: dict[str, Any] = dict(status.get("stages") or {})
+    for stage in ctx.services.get(STAGES_SERVICE, []):
+        try:
+            stages[stage.name] = stage.camera_status(camera.id)
+        except Exception:  # one stage's bad answer must not hide the camera
+            log.exception("stage %s failed to report camera %s", getattr(stage, "name", "?"), camera.id)
+    status["stages"] = stages
+    # Ingest masks its errors already; mask again so no stage can leak a camera password here.
+    status = json.loads(mask_text(json.dumps(status, default=str)))
+    return {
+        "id": camera.id,
+        "name": camera.display_name,
+        "group": camera.group,
+        "streams": [name for name in ("main", "sub") if getattr(camera.streams, name)],
+        "status": status,
+    }
+
+
+@router.get("/api/cameras")
+def list_cameras(user: CurrentUser, ctx: Ctx) -> list[dict[str, Any]]:
+    return [camera_json(camera, ctx) for camera in visible_cameras(user, ctx)]
+
+
+@router.get("/api/cameras/{camera_id}")
+def get_camera(camera_id: str, user: CurrentUser, ctx: Ctx) -> dict[str, Any]:
+    return camera_json(camera_for(user, camera_id, ctx), ctx)
