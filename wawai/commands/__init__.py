@@ -1,0 +1,1 @@
+"""Command groups of the ``wawai`` CLI, one module each with ``register(subparsers)``."""

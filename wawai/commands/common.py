@@ -1,0 +1,36 @@
+"""What several commands share: loading the config and opening the (migrated) database."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from wawai.config.errors import ConfigInvalid
+from wawai.config.loader import load_config
+from wawai.config.model import WawaiConfig
+from wawai.db.base import make_sessionmaker
+from wawai.db.migrate import upgrade
+
+
+class CommandError(Exception):
+    """A one-line reason a command cannot go on; printed to stderr, exit status 1."""
+
+
+def config_from(args: argparse.Namespace) -> WawaiConfig:
+    try:
+        return load_config(Path(args.config))
+    except ConfigInvalid as exc:
+        raise CommandError(f"config is not valid (run `wawai config check {args.config}`):\n{exc}") from exc
+
+
+def database(config: WawaiConfig) -> sessionmaker[Session]:
+    upgrade(config.database_url)
+    return make_sessionmaker(config.database_url)
+
+
+def fail(message: str) -> int:
+    print(f"wawai: {message}", file=sys.stderr)
+    return 1

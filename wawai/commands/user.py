@@ -1,0 +1,63 @@
+"""``wawai user add NAME --role operator|supervisor|admin [--groups G1,G2]`` and ``wawai user list``."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from sqlalchemy import select
+
+from wawai import accounts
+from wawai.commands.common import CommandError, config_from, database, fail
+from wawai.db.users import Role, User
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("user", help="add and list users")
+    commands = parser.add_subparsers(dest="user_command", metavar="ACTION", required=True)
+    add = commands.add_parser("add", help="add a user (password from stdin, or asked for)")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=[role.value for role in Role])
+    add.add_argument("--groups", default="", help="camera groups, comma-separated (default: all cameras)")
+    add.set_defaults(func=run_add)
+    listing = commands.add_parser("list", help="list users")
+    listing.set_defaults(func=run_list)
+
+
+def read_password() -> str:
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != first:
+        raise CommandError("the passwords differ")
+    return first
+
+
+def run_add(args: argparse.Namespace) -> int:
+    try:
+        config = config_from(args)
+        password = read_password()
+        groups = [group.strip() for group in args.groups.split(",") if group.strip()]
+        with database(config)() as db:
+            user = accounts.create_user(db, args.name, password, args.role, groups)
+            db.commit()
+    except (CommandError, accounts.AccountError) as exc:
+        return fail(str(exc))
+    scope = f"groups {', '.join(user.groups)}" if user.groups else "all cameras"
+    print(f"added {user.role} {user.name!r} ({scope})")
+    return 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    try:
+        config = config_from(args)
+    except CommandError as exc:
+        return fail(str(exc))
+    with database(config)() as db:
+        for user in db.scalars(select(User).order_by(User.name)):
+            fields = [user.name, user.role, ",".join(user.groups) or "*"]
+            if user.disabled:
+                fields.append("disabled")
+            print("\t".join(fields))
+    return 0
