@@ -101,6 +101,8 @@ def _copy_packets(source: av.container.InputContainer, kept: list[av.stream.Stre
                     break
                 if packet.dts is None or packet.pts is None:
                     continue
+                if packet.is_corrupt:
+                    break  # the sample the crash cut in half: the end of what is playable
                 if packet.stream.index == video_index:
                     first = packet.pts if first is None else min(first, packet.pts)
                     end_pts = packet.pts + (packet.duration or 0)

@@ -7,6 +7,7 @@ here are plain data: times are epoch seconds (UTC), paths are relative to the st
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -82,3 +83,19 @@ class ClipExporter(Protocol):
         The caller audits the export (it knows who asked).
         """
         ...
+
+
+def parse_time(value: str) -> float:
+    """Epoch seconds from ISO-8601 ("2026-11-29T22:10:00Z", no zone means UTC) or epoch seconds."""
+    text = value.strip()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is neither ISO-8601 (2026-11-29T22:10:00Z) nor epoch seconds") from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()

@@ -1,0 +1,72 @@
+"""Recordings: ranges, gaps and segments of a camera, and clip export (supervisor or admin).
+
+Everything goes through ``ctx.services["recordings"]`` (``wawai.recordings.ClipExporter``); the web app
+never imports the recorder.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, cast
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
+
+from wawai import audit
+from wawai.recordings import SERVICE_NAME, ClipExporter, NothingRecorded, parse_time
+from wawai.stage import StageContext
+from webui.deps import Ctx, CurrentUser, DbSession, SupervisorUser, camera_for
+
+router = APIRouter()
+
+MAX_CLIP_SECONDS = 6 * 3600
+
+
+def _service(ctx: StageContext) -> ClipExporter:
+    service = ctx.services.get(SERVICE_NAME)
+    if service is None:
+        raise HTTPException(status_code=503, detail="recording is not running on this node")
+    return cast(ClipExporter, service)
+
+
+def _range(start: str, end: str, limit: float | None = None) -> tuple[float, float]:
+    try:
+        begin, finish = parse_time(start), parse_time(end)
+    except ValueError as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from exc
+    if finish <= begin:
+        raise HTTPException(status_code=400, detail="end must be after start")
+    if limit is not None and finish - begin > limit:
+        raise HTTPException(status_code=400, detail=f"a clip is at most {limit / 3600:g} hours")
+    return begin, finish
+
+
+@router.get("/api/recordings/{camera_id}")
+def recordings(camera_id: str, start: str, end: str, user: CurrentUser, ctx: Ctx) -> dict[str, Any]:
+    """Recorded ranges, gaps (with their reason) and segments between ``start`` and ``end``."""
+    camera_for(user, camera_id, ctx)
+    begin, finish = _range(start, end)
+    return _service(ctx).overview(camera_id, begin, finish).to_json()
+
+
+@router.get("/api/recordings/{camera_id}/clip.mp4")
+def clip(camera_id: str, start: str, end: str, user: SupervisorUser, ctx: Ctx, db: DbSession) -> FileResponse:
+    """The range as one faststart MP4 (stream copy); its SHA-256 in ``X-Content-SHA256``. Audited."""
+    camera_for(user, camera_id, ctx)
+    begin, finish = _range(start, end, MAX_CLIP_SECONDS)
+    output = ctx.storage / "exports" / f"{camera_id}-{int(begin)}-{int(finish)}-{uuid.uuid4().hex[:8]}.mp4"
+    try:
+        result = _service(ctx).export_clip(camera_id, begin, finish, output)
+    except NothingRecorded as exc:
+        raise HTTPException(status_code=404, detail=f"nothing recorded for {camera_id} then") from exc
+    audit.record(db, user.name, "recording.export", camera_id=camera_id, start=begin, end=finish,
+                 clip_start=result.start, clip_end=result.end, sha256=result.sha256, via="api")
+    db.commit()
+    return FileResponse(
+        result.path,
+        media_type="video/mp4",
+        filename=f"{camera_id}-{int(result.start)}.mp4",
+        headers={"X-Content-SHA256": result.sha256},
+        background=BackgroundTask(result.path.unlink, missing_ok=True),
+    )
