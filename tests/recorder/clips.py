@@ -56,3 +56,9 @@ def frame_hashes(path: Path) -> list[str]:
     with av.open(str(path)) as container:
         return [hashlib.sha1(frame.to_ndarray(format="yuv420p").tobytes()).hexdigest()
                 for frame in container.decode(video=0)]
+
+
+def duration_seconds(path: Path) -> float:
+    with av.open(str(path)) as container:
+        assert container.duration is not None
+        return float(container.duration / av.time_base)
