@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 VideoDecoder = av.video.codeccontext.VideoCodecContext
 
+TIMESTAMP_TOLERANCE = 0.002  # seconds
 DECODER_QUEUE = 300  # packets; a decoder this far behind skips to the next keyframe
 
 
@@ -50,7 +51,8 @@ class FrameSubscriptionHandle:
         """Whether the picture at ``pts_seconds`` is this subscriber's next one (keeps its rate)."""
         period = 1.0 / self.fps
         next_due = self._next_due
-        if next_due is not None and next_due - 2 * period <= pts_seconds < next_due:
+        # The tolerance absorbs timestamp rounding (90 kHz ticks) so a 15 fps stream gives exactly 5 fps.
+        if next_due is not None and next_due - 2 * period <= pts_seconds < next_due - TIMESTAMP_TOLERANCE:
             return False
         if next_due is None or abs(pts_seconds - next_due) > period:
             self._next_due = pts_seconds + period  # first picture, or far off the schedule: restart it

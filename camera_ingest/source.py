@@ -62,6 +62,9 @@ def describe_error(exc: BaseException, url: str) -> SourceError:
         return SourceError(
             f"connection refused by {_host_port(url)} (is the camera or server up?)", permanent=False
         )
+    if isinstance(exc, av.error.ExitError):
+        # FFmpeg's read timeout fires through its interrupt callback: the socket is open, no data comes.
+        return SourceError(f"no data within the read timeout (stream stalled) from {where}", permanent=False)
     if isinstance(exc, av.error.TimeoutError | TimeoutError):
         return SourceError(f"timed out waiting for {where}", permanent=False)
     if isinstance(exc, av.error.HTTPError):

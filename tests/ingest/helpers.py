@@ -9,14 +9,16 @@ from pathlib import Path
 from typing import Any
 
 from wawai.config.model import WawaiConfig
-from wawai.config.schema import CameraConfig, SiteConfig
+from wawai.config.schema import CameraConfig, SiteConfig, StreamsSection
 from wawai.media import MediaPacket
-from wawai.queues import DropQueue
+from wawai.queues import Closed, DropQueue
 
 
 def make_config(tmp: Path, **streams: dict[str, Any]) -> WawaiConfig:
     """``make_config(tmp, cam1={"main": url, "stall_seconds": 2})`` -> a WawaiConfig with those cameras."""
-    cameras = {cid: CameraConfig(id=cid, streams=section) for cid, section in streams.items()}
+    cameras = {
+        cid: CameraConfig(id=cid, streams=StreamsSection(**section)) for cid, section in streams.items()
+    }
     return WawaiConfig(directory=tmp, site=SiteConfig(), cameras=cameras)
 
 
@@ -30,10 +32,13 @@ def wait_until(condition: Callable[[], bool], timeout: float, interval: float = 
 
 
 def drain(queue: DropQueue[MediaPacket], into: list[MediaPacket], seconds: float) -> list[MediaPacket]:
-    """Read ``queue`` for ``seconds``, appending to ``into``."""
+    """Read ``queue`` for ``seconds`` (or until closed and empty), appending to ``into``."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        packet = queue.get(timeout=0.05)
+        try:
+            packet = queue.get(timeout=0.05)
+        except Closed:
+            break
         if packet is not None:
             into.append(packet)
     return into

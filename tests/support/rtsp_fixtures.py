@@ -58,7 +58,7 @@ from wawai.assets import find_asset
 
 SERVER_SCRIPT = Path(__file__).with_name("rtsp_server.py")
 SYSTEM_PYTHON = "/usr/bin/python3"
-MEDIA_VERSION = "v1"  # bump when the recipes below change, so cached files are made again
+MEDIA_VERSION = "v2"  # bump when the recipes below change, so cached files are made again
 LOOP_COPIES = 6  # each file is served looped this many times (stream copy)
 
 VTEST = "video/vtest_640x480_h264.mp4"
@@ -80,7 +80,7 @@ RECIPES: dict[str, tuple[str | None, list[str]]] = {
             "-preset",
             "ultrafast",
             "-x265-params",
-            "keyint=20:min-keyint=20:log-level=error",
+            "keyint=20:min-keyint=20:open-gop=0:log-level=error",
             "-tag:v",
             "hvc1",
             "-an",
