@@ -174,12 +174,12 @@ class StreamSession:
 
     def _run(self) -> None:
         backoff = Backoff()
-        first = True
+        reconnecting = False  # a connection attempt after a lost or failed one (file loops do not count)
         while not self._stop.is_set():
-            if not first:
+            if reconnecting:
                 with self._lock:
                     self._stats.reconnects += 1
-            first = False
+            reconnecting = True
             self._connected_at = None
             try:
                 self._read_once()
@@ -188,6 +188,7 @@ class StreamSession:
                 if is_file(self.url):
                     if self.loop:
                         backoff.reset()
+                        reconnecting = False
                         continue  # a loop is not a fault: go round at once
                     self._set_state(CameraState.OFFLINE, "end of file")
                     break

@@ -1,0 +1,118 @@
+"""The hub reading files: paced at the file's rate, looping with monotonic timestamps, clear errors."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.ingest.conftest import HubFactory
+from tests.ingest.helpers import assert_monotonic, drain, wait_until
+from wawai.assets import find_asset
+from wawai.media import MediaPacket
+from wawai.status import CameraState
+
+CLIP = "video/vtest_640x480_30s_h264.mp4"
+
+
+@pytest.fixture(scope="module")
+def short_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The first 2 s of the walkway clip (10 fps, keyframes every 2 s): a loop every 2 s."""
+    source = find_asset(CLIP)
+    if source is None:
+        pytest.skip(f"footage {CLIP} not found")
+    out = tmp_path_factory.mktemp("clips") / "short.mp4"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-i", str(source), "-t", "2", "-c", "copy", str(out)], check=True
+    )
+    return out
+
+
+def test_file_loops_with_monotonic_timestamps(short_clip: Path, make_hub: HubFactory):
+    hub, _ = make_hub(cam={"main": str(short_clip), "loop": True})
+    sub = hub.subscribe_packets("cam", name="rec", maxsize=10_000)
+    received: list[MediaPacket] = []
+    # 5 s of a 2 s clip: at least two loops
+    assert wait_until(lambda: len(drain(sub.queue, received, 0.1)) >= 50, 15.0)
+    assert_monotonic(received)
+    keyframes = [p for p in received if p.keyframe]
+    assert len(keyframes) >= 3
+    duration = float((received[-1].pts - received[0].pts) * received[0].time_base)
+    assert duration >= 4.8  # continuous timeline across loops, not restarted at 0
+    status = hub.status("cam").streams["main"]
+    assert status.state == CameraState.ONLINE and status.reconnects == 0
+
+
+def test_file_is_paced_at_its_own_rate(short_clip: Path, make_hub: HubFactory):
+    hub, _ = make_hub(cam={"main": str(short_clip), "loop": True})
+    assert wait_until(lambda: (hub.status("cam").streams["main"].fps or 0) > 0, 5.0)
+    assert wait_until(lambda: 8 <= (hub.status("cam").streams["main"].fps or 0) <= 12, 6.0)
+
+
+def test_file_without_loop_ends_offline(short_clip: Path, make_hub: HubFactory):
+    hub, _ = make_hub(cam={"main": str(short_clip)})
+    assert wait_until(lambda: hub.status("cam").state == CameraState.OFFLINE, 8.0)
+    assert hub.status("cam").streams["main"].last_error == "end of file"
+
+
+def test_missing_file_is_an_error(tmp_path: Path, make_hub: HubFactory):
+    hub, _ = make_hub(cam={"main": str(tmp_path / "nope.mp4")})
+    assert wait_until(lambda: hub.status("cam").state == CameraState.ERROR, 3.0)
+    assert "file not found" in (hub.status("cam").streams["main"].last_error or "")
+
+
+def test_not_a_video_file_is_an_error(tmp_path: Path, make_hub: HubFactory):
+    text = tmp_path / "notes.mp4"
+    text.write_text("not a video\n" * 100)
+    hub, _ = make_hub(cam={"main": str(text)})
+    assert wait_until(lambda: hub.status("cam").state == CameraState.ERROR, 3.0)
+    assert "not a video" in (hub.status("cam").streams["main"].last_error or "")
+
+
+def test_one_camera_failing_does_not_touch_another(short_clip: Path, tmp_path: Path, make_hub: HubFactory):
+    hub, _ = make_hub(
+        good={"main": str(short_clip), "loop": True}, bad={"main": str(tmp_path / "missing.mp4")}
+    )
+    assert wait_until(lambda: hub.status("bad").state == CameraState.ERROR, 3.0)
+    assert wait_until(lambda: hub.status("good").state == CameraState.ONLINE, 3.0)
+    sub = hub.subscribe_packets("good", name="t")
+    assert sub.queue.get(timeout=5) is not None
+
+
+def test_sub_stream_feeds_frames(short_clip: Path, make_hub: HubFactory, tmp_path: Path):
+    small = tmp_path / "small.mp4"
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-i",
+            str(short_clip),
+            "-vf",
+            "scale=320:240",
+            "-c:v",
+            "libx264",
+            "-g",
+            "10",
+            "-preset",
+            "ultrafast",
+            str(small),
+        ],
+        check=True,
+    )
+    hub, _ = make_hub(cam={"main": str(short_clip), "sub": str(small), "loop": True})
+    assert hub.stream_names("cam") == ["main", "sub"]
+    frames = hub.subscribe_frames("cam", name="analytics", fps=2, max_width=1280)
+    frame = frames.queue.get(timeout=5)
+    assert frame is not None and frame.stream == "sub" and frame.image.shape == (240, 320, 3)
+
+
+def test_unknown_camera_or_stream_raises(short_clip: Path, make_hub: HubFactory):
+    hub, _ = make_hub(start=False, cam={"main": str(short_clip)})
+    with pytest.raises(KeyError):
+        hub.subscribe_packets("nope", name="t")
+    with pytest.raises(KeyError):
+        hub.subscribe_packets("cam", "sub", name="t")
+    assert hub.facts("cam") is None  # never connected
