@@ -21,13 +21,19 @@ LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 # so a password holding a raw '@' is still hidden entirely.
 _USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/\s?#]*@")
 _MASK = "***"
+# Secrets passed in a query string (WebSocket ?token=, camera URLs with ?password=).
+_SECRET_PARAM = re.compile(
+    r"(?P<key>[?&](?:token|access_token|password|passwd|pwd)=)[^&\s\"'#]+", re.IGNORECASE
+)
 
 
 def mask_text(text: str) -> str:
-    """``text`` with the user and password of every URL in it replaced by ``***``."""
-    if "@" not in text:
-        return text
-    return _USERINFO.sub(lambda m: f"{m.group('scheme')}{_MASK}@", text)
+    """``text`` with every URL's user:password and secret query values replaced by ``***``."""
+    if "@" in text:
+        text = _USERINFO.sub(lambda m: f"{m.group('scheme')}{_MASK}@", text)
+    if "=" in text:
+        text = _SECRET_PARAM.sub(lambda m: f"{m.group('key')}{_MASK}", text)
+    return text
 
 
 def mask_url(url: str) -> str:
@@ -39,7 +45,8 @@ def mask_url(url: str) -> str:
     if "@" not in parts.netloc:
         return mask_text(url)
     host = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit((parts.scheme, f"{_MASK}@{host}", parts.path, parts.query, parts.fragment))
+    masked = urlunsplit((parts.scheme, f"{_MASK}@{host}", parts.path, parts.query, parts.fragment))
+    return mask_text(masked)
 
 
 def mask_record(record: logging.LogRecord) -> logging.LogRecord:

@@ -1,0 +1,105 @@
+"""The wawai CLI: config check and schema, user add, token create (and the token then works)."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.support.app_fixtures import write_config
+from wawai import accounts
+from wawai.cli import main
+from wawai.config.loader import load_config
+from wawai.db.base import make_sessionmaker
+
+
+def test_config_check_valid_prints_one_summary_line(config_dir, capsys):
+    assert main(["config", "check", str(config_dir)]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out == [f"{config_dir}: OK: 2 cameras, 0 zones, 0 rules"]
+
+
+def test_config_check_prints_every_error_and_exits_1(tmp_path, capsys):
+    directory = write_config(tmp_path, cameras={
+        "a.yaml": "streams: {main: http://x}\ndetect: {fps: 0}\n",
+        "b.yaml": "streams: {main: /v.mp4}\nzones: [{name: z, polygon: [[0, 0], [2, 2], [0, 1]]}]\n",
+    })
+    assert main(["--config", str(directory), "config", "check"]) == 1
+    lines = capsys.readouterr().out.strip().splitlines()
+    cams = directory / "cameras"
+    assert lines[0].startswith(f"{cams / 'a.yaml'}:1: streams.main: ")
+    assert lines[1].startswith(f"{cams / 'a.yaml'}:2: detect.fps: ")
+    assert lines[2].startswith(f"{cams / 'b.yaml'}:2: zones.0.polygon.1: ")
+    assert lines[-1] == f"3 error(s) in {directory}"
+
+
+def test_config_option_after_the_command_and_env_default(config_dir, monkeypatch, capsys):
+    assert main(["config", "check", "--config", str(config_dir)]) == 0
+    monkeypatch.setenv("WAWAI_CONFIG", str(config_dir))
+    assert main(["config", "check"]) == 0
+    assert capsys.readouterr().out.count("OK: 2 cameras") == 2
+
+
+def test_config_schema_is_json_schema(capsys):
+    assert main(["config", "schema", "camera"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert schema["additionalProperties"] is False
+    assert {"id", "streams", "zones", "rules"} <= set(schema["properties"])
+    assert main(["config", "schema"]) == 0
+    assert set(json.loads(capsys.readouterr().out)) == {"site", "camera"}
+
+
+def test_user_add_from_stdin_and_token_create(config_dir, monkeypatch, capsys):
+    monkeypatch.setattr(sys, "stdin", io.StringIO("a long enough password\n"))
+    assert main(["--config", str(config_dir), "user", "add", "maria", "--role", "supervisor",
+                 "--groups", "north, south"]) == 0
+    assert "added supervisor 'maria'" in capsys.readouterr().out
+    assert main(["--config", str(config_dir), "token", "create", "maria"]) == 0
+    token = capsys.readouterr().out.strip()
+    assert token.startswith("wawai_")
+    config = load_config(config_dir)
+    with make_sessionmaker(config.database_url)() as db:
+        user = accounts.authenticate(db, "maria", "a long enough password")
+        assert user is not None and user.groups == ["north", "south"]
+        assert accounts.user_for_token(db, token).name == "maria"
+        stored = [t.token_hash for t in user.tokens]
+        assert token not in stored and accounts.digest(token) in stored
+
+
+def test_user_add_rejects_short_password_and_duplicates(config_dir, monkeypatch, capsys):
+    monkeypatch.setattr(sys, "stdin", io.StringIO("short\n"))
+    assert main(["--config", str(config_dir), "user", "add", "x", "--role", "admin"]) == 1
+    assert "too short" in capsys.readouterr().err
+    for expected in (0, 1):
+        monkeypatch.setattr(sys, "stdin", io.StringIO("a long enough password\n"))
+        assert main(["--config", str(config_dir), "user", "add", "x", "--role", "admin"]) == expected
+    assert "already exists" in capsys.readouterr().err
+
+
+def test_token_for_unknown_user_fails(config_dir, capsys):
+    assert main(["--config", str(config_dir), "token", "create", "ghost"]) == 1
+    assert "no user 'ghost'" in capsys.readouterr().err
+
+
+def test_cli_token_signs_in_to_the_api(config_dir, monkeypatch, capsys, stage_context):
+    from webui.app import create_app
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("a long enough password\n"))
+    main(["--config", str(config_dir), "user", "add", "op", "--role", "operator", "--groups", "south"])
+    main(["--config", str(config_dir), "token", "create", "op"])
+    token = capsys.readouterr().out.strip().splitlines()[-1]
+    with TestClient(create_app(stage_context)) as client:
+        answer = client.get("/api/cameras", headers={"Authorization": f"Bearer {token}"})
+    assert [c["id"] for c in answer.json()] == ["south-gate"]
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["config", "--help"], ["user", "add", "--help"]])
+def test_console_entry_point_runs(argv):
+    result = subprocess.run([sys.executable, "-m", "wawai.cli", *argv], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0
+    assert "--config" in result.stdout
