@@ -99,3 +99,16 @@ async def close_live_view(session_id: str, request: Request, user: CurrentUser, 
 @router.get("/api/live/stats")
 def live_stats(request: Request, user: SupervisorUser, ctx: Ctx) -> dict[str, Any]:
     return relay_for(request, ctx).stats()
+
+
+@router.get("/api/live/ice")
+def ice_servers(user: CurrentUser, ctx: Ctx) -> dict[str, Any]:
+    """The STUN/TURN servers browsers should use too (web.stun_urls / web.turn_urls in wawai.yaml)."""
+    web = ctx.config.site.web
+    servers: list[dict[str, Any]] = []
+    if web.stun_urls:
+        servers.append({"urls": list(web.stun_urls)})
+    if web.turn_urls:
+        servers.append({"urls": list(web.turn_urls), "username": web.turn_username or "",
+                        "credential": web.turn_password or ""})
+    return {"iceServers": servers}
