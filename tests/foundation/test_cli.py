@@ -65,7 +65,8 @@ def test_user_add_from_stdin_and_token_create(config_dir, monkeypatch, capsys):
     with make_sessionmaker(config.database_url)() as db:
         user = accounts.authenticate(db, "maria", "a long enough password")
         assert user is not None and user.groups == ["north", "south"]
-        assert accounts.user_for_token(db, token).name == "maria"
+        by_token = accounts.user_for_token(db, token)
+        assert by_token is not None and by_token.name == "maria"
         stored = [t.token_hash for t in user.tokens]
         assert token not in stored and accounts.digest(token) in stored
 
