@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import socket
+import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -37,10 +38,23 @@ class Timeouts:
 
 
 def open_source(url: str, timeouts: Timeouts) -> av.container.InputContainer:
+    started = time.monotonic()
     try:
         if is_file(url):
             return av.open(url, "r")
         return av.open(url, "r", options=dict(RTSP_OPTIONS), timeout=(timeouts.open, timeouts.read))
+    except av.error.InvalidDataError as exc:
+        # FFmpeg's RTSP demuxer reports a timed-out handshake as invalid data: tell them apart by time.
+        if not is_file(url) and time.monotonic() - started >= timeouts.open * 0.9:
+            raise SourceError(
+                f"timed out after {timeouts.open:g} s waiting for {mask_url(url)} to answer", permanent=False
+            ) from None
+        raise describe_error(exc, url) from None
+    except av.error.ExitError:
+        # The open timeout fired: something listens but does not answer RTSP in time.
+        raise SourceError(
+            f"timed out after {timeouts.open:g} s waiting for {mask_url(url)} to answer", permanent=False
+        ) from None
     except Exception as exc:
         raise describe_error(exc, url) from None
 
