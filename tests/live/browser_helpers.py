@@ -46,16 +46,20 @@ WHEP_STATUS = """async (camera) => {
 }"""
 
 
-def camera_yaml(name: str, url: str, group: str = "north") -> str:
-    return f"name: {name}\ngroup: {group}\nstreams: {{main: \"{url}\", stall_seconds: 4}}\n"
+def camera_yaml(name: str, url: str, group: str = "north", sub: str | None = None) -> str:
+    streams = f'main: "{url}", stall_seconds: 4' + (f', sub: "{sub}"' if sub else "")
+    return f"name: {name}\ngroup: {group}\nstreams: {{{streams}}}\n"
 
 
-def wait_playing(page: Any, count: int, timeout_ms: int = 45_000) -> None:
+def wait_playing(page: Any, count: int, timeout_ms: int = 45_000, only_first: bool = False) -> None:
+    """Wait until the wall has ``count`` playing tiles (all tiles, or its first ``count``)."""
     page.wait_for_function(
-        f"""() => {{
-          const videos = [...document.querySelectorAll('.tile video')];
-          return videos.length === {count} && videos.every((v) => v.videoWidth > 0
+        """([count, onlyFirst]) => {
+          let videos = [...document.querySelectorAll('.tile video')];
+          if (onlyFirst) videos = videos.slice(0, count);
+          return videos.length === count && videos.every((v) => v.videoWidth > 0
             && v.getVideoPlaybackQuality().totalVideoFrames > 2);
-        }}""",
+        }""",
+        arg=[count, only_first],
         timeout=timeout_ms,
     )

@@ -28,7 +28,7 @@ WALL = ["walkway", "people", "cars", "hd720"]
 def config_dir(tmp_path: Path, rtsp_server) -> Path:
     """Overrides the foundation's: cameras on the shared RTSP server (hd720 has a 4 s keyframe interval)."""
     cameras = {
-        "walkway.yaml": camera_yaml("Walkway", rtsp_server.url("vtest")),
+        "walkway.yaml": camera_yaml("Walkway", rtsp_server.url("vtest"), sub=rtsp_server.url("vtest30")),
         "people.yaml": camera_yaml("Lobby <b>people</b>", rtsp_server.url("people")),
         "cars.yaml": camera_yaml("Car park", rtsp_server.url("cars")),
         "hd720.yaml": camera_yaml("HD 720p", rtsp_server.url("hd720")),
@@ -145,3 +145,88 @@ def test_viewers_leaving_release_their_resources(browser_page, wall_server, user
     assert sessions == 0
     assert subscribers == 0
     assert threads_after <= threads_before + 2, (threads_before, threads_after)
+
+
+def test_double_click_goes_full_screen_on_main_and_back_to_sub(browser_page, wall_server, users):
+    page = browser_page
+    sign_in(page, wall_server.url, users["admin"].name, users["admin"].password)
+    page.goto(f"{wall_server.url}/static/index.html?grid=2&cameras=walkway,cars")
+    wait_playing(page, 2, only_first=True)
+    tile = page.locator(".tile[data-index='0']")
+    assert tile.get_attribute("data-stream") == "sub"  # tiles take the sub stream when there is one
+    tile.dblclick()
+    page.wait_for_selector(".tile.full[data-index='0'][data-stream='main']", timeout=15_000)
+    assert page.locator(".tile[data-index='1']").is_hidden()
+    page.keyboard.press("Escape")
+    page.wait_for_selector(".tile[data-index='0']:not(.full)[data-stream='sub']", timeout=15_000)
+    assert page.locator(".tile[data-index='1']").is_visible()
+
+
+def test_layouts_are_saved_and_loaded_from_the_wall(browser_page, wall_server, users):
+    page = browser_page
+    sign_in(page, wall_server.url, users["admin"].name, users["admin"].password)
+    page.goto(f"{wall_server.url}/static/index.html?grid=2&cameras=cars,walkway")
+    page.wait_for_selector(".tile[data-index='0'][data-camera='cars']")
+    page.keyboard.press("3")  # keyboard: 3x3
+    assert page.locator(".tile").count() == 9
+    page.select_option(".tile[data-index='8'] select.picker", "people")
+    page.fill("#layout-name", "Night <i>shift</i>")
+    page.click("#layout-save")
+    page.wait_for_selector("#layout-select option[value='Night <i>shift</i>']", state="attached")
+    page.keyboard.press("1")
+    assert page.locator(".tile").count() == 1
+    page.select_option("#layout-select", "Night <i>shift</i>")
+    page.wait_for_function("() => document.querySelectorAll('.tile').length === 9")
+    assert page.locator(".tile[data-index='8']").get_attribute("data-camera") == "people"
+    assert page.locator(".tile[data-index='0']").get_attribute("data-camera") == "cars"
+    assert page.locator("i").count() == 0
+
+
+def test_alerts_panel_and_detection_boxes_from_the_bus(browser_page, wall_server, users, stage_context):
+    page = browser_page
+    sign_in(page, wall_server.url, users["admin"].name, users["admin"].password)
+    page.goto(f"{wall_server.url}/static/index.html?grid=2&cameras=cars,walkway")
+    wait_playing(page, 2, only_first=True)
+    page.wait_for_timeout(500)  # the events socket is open
+    for number, rule in ((1, "first <script>"), (2, "second")):
+        stage_context.bus.publish({
+            "type": "incident.created", "id": number, "camera": "walkway", "rule": rule, "severity": "high",
+            "started_at": f"2026-11-29T22:00:0{number}Z", "snapshot_url": None, "incident": {},
+        })
+    page.wait_for_selector(".alert-list li.alert >> nth=1")
+    rules = page.locator(".alert-list .alert-rule").all_text_contents()
+    assert rules == ["second", "first <script>"]  # newest first, as text
+    assert page.locator(".alert-list .alert-camera").first.text_content() == "Walkway"
+    assert page.locator(".tile[data-camera='walkway']").get_attribute("class").count("alerted") == 1
+
+    page.check("#overlay-toggle")
+    box = {"x": 0.25, "y": 0.25, "w": 0.5, "h": 0.5, "label": "person", "score": 0.9, "track": 1}
+    stage_context.bus.publish({"type": "detections", "camera": "cars", "ts": 0, "boxes": [box]})
+    drawn = """() => {
+      const canvas = document.querySelector('.tile[data-camera="cars"] canvas');
+      const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+      for (let i = 3; i < data.length; i += 4) if (data[i] > 0) return true;
+      return false;
+    }"""
+    page.wait_for_function(drawn, timeout=5_000)
+    page.uncheck("#overlay-toggle")
+    assert page.evaluate(drawn) is False
+
+
+def test_a_hidden_page_stops_its_streams_and_resumes(browser_page, wall_server, users):
+    page = browser_page
+    sign_in(page, wall_server.url, users["admin"].name, users["admin"].password)
+    page.goto(f"{wall_server.url}/static/index.html?grid=2&cameras=cars,walkway")
+    wait_playing(page, 2, only_first=True)
+    stats = "async () => (await fetch('/api/live/stats')).json()"
+    assert page.evaluate(stats)["sessions"] == 2
+    set_hidden = """(hidden) => {
+      Object.defineProperty(document, 'hidden', { value: hidden, configurable: true });
+      document.dispatchEvent(new Event('visibilitychange'));
+    }"""
+    page.evaluate(set_hidden, True)
+    page.wait_for_function(f"async () => ((await ({stats})()).sessions === 0)", timeout=15_000)
+    assert page.locator(".tile[data-live='yes']").count() == 0
+    page.evaluate(set_hidden, False)
+    wait_playing(page, 2, only_first=True)
+    assert page.evaluate(stats)["sessions"] == 2

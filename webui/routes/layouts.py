@@ -42,7 +42,7 @@ def list_layouts(user: CurrentUser, db: DbSession) -> list[dict[str, Any]]:
     return [layout_json(row) for row in rows]
 
 
-@router.put("/api/layouts/{name}")
+@router.put("/api/layouts/{name:path}")
 def save_layout(
     name: LayoutName, body: LayoutBody, user: CurrentUser, ctx: Ctx, db: DbSession
 ) -> dict[str, Any]:
@@ -60,7 +60,7 @@ def save_layout(
     return layout_json(layout)
 
 
-@router.delete("/api/layouts/{name}", status_code=204)
+@router.delete("/api/layouts/{name:path}", status_code=204)
 def delete_layout(name: LayoutName, user: CurrentUser, db: DbSession) -> Response:
     layout = db.scalar(select(WallLayout).where(WallLayout.user_id == user.id, WallLayout.name == name))
     if layout is None:
