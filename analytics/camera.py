@@ -45,6 +45,7 @@ class PipelineStats:
     detect_failures: int = 0
     crops: int = 0
     incidents: int = 0
+    first_frame_at: float | None = None
     last_frame_at: float | None = None
     process_ms: float = 0.0
 
@@ -56,6 +57,7 @@ class PipelineStats:
             "detect_failures": self.detect_failures,
             "crops": self.crops,
             "incidents": self.incidents,
+            "first_frame_at": self.first_frame_at,
             "last_frame_at": self.last_frame_at,
             "process_ms": round(self.process_ms, 2),
         }
@@ -130,6 +132,8 @@ class CameraPipeline:
         if ran:
             self._publish_boxes(at, width, height)
         self.stats.frames += 1
+        if self.stats.first_frame_at is None:
+            self.stats.first_frame_at = at
         self.stats.last_frame_at = at
         elapsed = (time.perf_counter() - started) * 1000
         self.stats.process_ms += (elapsed - self.stats.process_ms) * (0.1 if self.stats.frames > 1 else 1.0)

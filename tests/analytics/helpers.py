@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import av
+import numpy as np
 import pytest
 
 from wawai.assets import find_asset
@@ -39,11 +40,12 @@ def clip_frames(relative: str = VTEST30, fps: float = 5.0, camera_id: str = "vt"
     with av.open(str(asset(relative))) as container:
         next_due = 0.0
         for seq, frame in enumerate(container.decode(video=0)):
-            t = float(frame.pts * frame.time_base)
+            t = float(frame.time or 0.0)
             if t + 1e-6 < next_due:
                 continue
             next_due += 1.0 / fps
-            yield VideoFrame(camera_id, "main", frame.to_ndarray(format="bgr24"), t, 1_800_000_000.0 + t, seq)
+            image = np.asarray(frame.to_ndarray(format="bgr24"), dtype=np.uint8)
+            yield VideoFrame(camera_id, "main", image, t, 1_800_000_000.0 + t, seq)
 
 
 def vtest_camera(camera_id: str = "vt", main: str = "vtest.mp4", **extra: Any) -> CameraConfig:

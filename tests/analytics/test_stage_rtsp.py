@@ -1,0 +1,237 @@
+"""The analytics stage in a real setup: the shared footage from the real RTSP server, through the real
+ingest hub, into the database, the snapshots and the API. Expected counts: see README.md here."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import cv2
+import numpy as np
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+import camera_ingest
+from analytics.stage import AnalyticsStage
+from tests.analytics.helpers import LAWN, LINE, POST, WALK
+from tests.support.app_fixtures import write_config
+from wawai import accounts
+from wawai.bus import EventBus
+from wawai.config.loader import load_config
+from wawai.db.base import make_sessionmaker
+from wawai.db.incidents import Incident
+from wawai.db.migrate import upgrade
+from wawai.stage import StageContext
+from webui.app import create_app
+
+pytestmark = pytest.mark.rtsp
+
+SITE_TZ = ZoneInfo("Asia/Jakarta")
+NOON = datetime(2026, 11, 29, 12, 0, tzinfo=SITE_TZ).timestamp()
+# As in test_footage.py, upper bounds one higher for the loop seam (README.md).
+TOLERANCE = {
+    "walkway-entry": range(8, 15),
+    "westbound": range(6, 11),
+    "eastbound": range(2, 6),
+    "lawn-entry": range(0, 1),
+    "post-loiter": range(1, 5),
+    "walkway-at-night": range(0, 1),  # schedule 22:00-05:00, the injected clock says noon
+}
+
+
+def camera_yaml(url: str, **detect: Any) -> str:
+    rule = {"objects": ["person"], "cooldown": 0}
+    walkway = {"type": "intrusion", "zone": "walkway", **rule}
+    doc = {
+        "name": "Walkway",
+        "group": "south",
+        "streams": {"main": url, "stall_seconds": 2},
+        "detect": {"fps": 5, **detect},
+        "zones": [
+            {"name": "walkway", "polygon": WALK},
+            {"name": "lawn", "polygon": LAWN},
+            {"name": "post", "polygon": POST},
+        ],
+        "rules": [
+            {"name": "walkway-entry", "type": "intrusion", "zone": "walkway", **rule},
+            {"name": "walkway-at-day", "schedule": "11:00-13:00", **walkway},
+            {"name": "walkway-at-night", "schedule": "22:00-05:00", **walkway},
+            {"name": "lawn-entry", "type": "intrusion", "zone": "lawn", **rule},
+            {"name": "westbound", "type": "line_crossing", "line": LINE, "direction": "a_to_b", **rule},
+            {"name": "eastbound", "type": "line_crossing", "line": LINE, "direction": "b_to_a", **rule},
+            {"name": "post-loiter", "type": "loitering", "zone": "post", "seconds": 6, **rule},
+            {"name": "camera-down", "type": "camera_offline", "seconds": 2, "severity": "high"},
+        ],
+    }
+    return yaml.safe_dump(doc)
+
+
+def site_yaml(root: Path, model: str = "yolox-nano", model_dirs: list[str] | None = None) -> str:
+    return yaml.safe_dump({
+        "site": {"name": "Test", "timezone": "Asia/Jakarta"},
+        "storage": {"path": str(root / "data")},
+        "detector": {"model": model, "model_dirs": model_dirs or ["models"], "threads": 2},
+        "incidents": {"pre_seconds": 5, "post_seconds": 10},
+    })
+
+
+class Node:
+    """Hub + analytics stage + the web app on one StageContext, always stopped."""
+
+    def __init__(self, root: Path, cameras: dict[str, str], site: str) -> None:
+        config = load_config(write_config(root, cameras=cameras, site=site))
+        upgrade(config.database_url)
+        self.sessions = make_sessionmaker(config.database_url)
+        self.bus = EventBus()
+        self.hub = camera_ingest.create_hub(config, self.bus)
+        self.ctx = StageContext(config=config, hub=self.hub, bus=self.bus, sessions=self.sessions)
+        self.stage = AnalyticsStage(self.ctx, schedule_clock=lambda: NOON)
+
+    def start(self) -> None:
+        self.hub.start()
+        self.stage.start()
+
+    def stop(self) -> None:
+        self.stage.stop()
+        self.hub.stop()
+        self.sessions.kw["bind"].dispose()
+
+    def incidents(self) -> list[Incident]:
+        with self.sessions() as db:
+            return list(db.scalars(select(Incident).order_by(Incident.id)).all())
+
+
+@pytest.fixture
+def node_factory(tmp_path: Path) -> Iterator[Any]:
+    nodes: list[Node] = []
+
+    def make(cameras: dict[str, str], site: str) -> Node:
+        node = Node(tmp_path, cameras, site)
+        nodes.append(node)
+        node.start()
+        return node
+
+    yield make
+    for node in nodes:
+        node.stop()
+
+
+def wait_for(condition: Any, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return bool(condition())
+
+
+def test_walkway_over_rtsp_incidents_offline_and_api(rtsp_server_private, node_factory, tmp_path: Path):
+    server = rtsp_server_private
+    node = node_factory({"vt.yaml": camera_yaml(server.url("vtest30"))}, site_yaml(tmp_path))
+    pipeline = node.stage.pipelines["vt"]
+
+    def analysed_seconds() -> float:
+        first, last = pipeline.stats.first_frame_at, pipeline.stats.last_frame_at
+        return 0.0 if first is None or last is None else last - first
+
+    assert wait_for(lambda: analysed_seconds() >= 30.0, timeout=90), pipeline.status()
+    assert pipeline.stats.first_frame_at is not None
+    window_end = pipeline.stats.first_frame_at + 30.0
+    incidents = [i for i in node.incidents() if i.started_at.timestamp() < window_end]
+    counts = Counter(i.rule for i in incidents)
+    for rule, allowed in TOLERANCE.items():
+        assert counts[rule] in allowed, f"{rule}: {counts[rule]}, expected {allowed}; all: {counts}"
+    assert counts["walkway-at-day"] == counts["walkway-entry"]  # noon is inside 11:00-13:00
+
+    status = node.stage.camera_status("vt")
+    assert status["state"] == "running" and status["model"] == "yolox-nano"
+    assert status["detector"]["requests"] > 0 and status["detector"]["inference_ms"] > 0
+    assert "queue_ms" in status["detector"] and status["frames"] >= 150
+
+    # Incidents are stored within a second of their frame's capture time.
+    for incident in incidents:
+        lag = (incident.created_at - incident.started_at).total_seconds()
+        assert lag < 1.0, (incident.rule, lag)
+
+    # The camera dies: camera_offline after stall (2 s) + seconds (2 s), ends when it is back.
+    server.kill()
+    assert wait_for(lambda: any(i.rule == "camera-down" for i in node.incidents()), timeout=30)
+    down = next(i for i in node.incidents() if i.rule == "camera-down")
+    assert down.severity == "high" and down.ended_at is None and down.type == "camera_offline"
+    server.restart()
+    assert wait_for(
+        lambda: next(i for i in node.incidents() if i.id == down.id).ended_at is not None, timeout=45
+    )
+
+    _check_api(node, incidents)
+
+
+def _check_api(node: Node, incidents: list[Incident]) -> None:
+    with node.sessions() as db:
+        supervisor = accounts.create_user(db, "sup1", "correct horse battery", "supervisor")
+        operator = accounts.create_user(db, "op1", "correct horse battery", "operator", ["north"])
+        sup_token = accounts.create_token(db, supervisor)
+        op_token = accounts.create_token(db, operator)
+        db.commit()
+    sup = {"Authorization": f"Bearer {sup_token}"}
+    op = {"Authorization": f"Bearer {op_token}"}
+    walkway = [i for i in node.incidents() if i.rule == "walkway-entry"]
+    with TestClient(create_app(node.ctx)) as client:
+        assert client.get("/api/incidents").status_code == 401
+        params: dict[str, Any] = {"rule": "walkway-entry", "per_page": 2}
+        page = client.get("/api/incidents", params=params, headers=sup).json()
+        assert page["total"] == len(walkway) and len(page["items"]) == 2
+        assert page["items"][0]["started_at"] >= page["items"][1]["started_at"]  # newest first
+        page2 = client.get("/api/incidents", params={**params, "page": 2}, headers=sup).json()
+        assert {i["id"] for i in page2["items"]}.isdisjoint({i["id"] for i in page["items"]})
+        offline = client.get("/api/incidents", params={"type": "camera_offline", "camera": "vt"}, headers=sup)
+        assert offline.json()["total"] == 1 and offline.json()["items"][0]["severity"] == "high"
+        first = incidents[0]
+        since = first.started_at.astimezone(UTC).isoformat()
+        after = client.get("/api/incidents", params={"since": since, "per_page": 200}, headers=sup).json()
+        assert all(item["started_at"] >= since for item in after["items"]) and after["total"] >= 1
+        assert client.get("/api/incidents", params={"severity": "critical"}, headers=sup).json()["total"] == 0
+
+        one = client.get(f"/api/incidents/{first.id}", headers=sup)
+        assert one.status_code == 200 and one.json()["camera"] == "vt" and one.json()["status"] == "new"
+        assert one.json()["clip_start"] == pytest.approx(first.started_at.timestamp() - 5, abs=0.01)
+        picture = client.get(f"/api/incidents/{first.id}/snapshot.jpg", headers=sup)
+        assert picture.status_code == 200 and picture.headers["content-type"] == "image/jpeg"
+        image = cv2.imdecode(np.frombuffer(picture.content, np.uint8), cv2.IMREAD_COLOR)
+        assert image is not None and image.shape == (480, 640, 3)
+        assert client.get("/api/incidents/999999", headers=sup).status_code == 404
+
+        # The operator's groups do not include this camera: checked on each incident, not only the route.
+        assert client.get(f"/api/incidents/{first.id}", headers=op).status_code == 403
+        assert client.get(f"/api/incidents/{first.id}/snapshot.jpg", headers=op).status_code == 403
+        assert client.get("/api/incidents", params={"camera": "vt"}, headers=op).status_code == 403
+        assert client.get("/api/incidents", headers=op).json()["total"] == 0
+
+
+def test_wrong_model_file_degrades_to_motion_only(rtsp_server, node_factory, tmp_path: Path):
+    models = tmp_path / "site-models"
+    models.mkdir()
+    (models / "broken.yaml").write_text(
+        (Path(__file__).resolve().parents[2] / "models" / "yolox-nano.yaml").read_text().replace(
+            "name: yolox-nano", "name: broken"
+        ).replace("file: yolox_nano_416x416.onnx", "file: fastestdet_352x352.onnx")
+    )
+    node = node_factory(
+        {"vt.yaml": camera_yaml(rtsp_server.url("vtest"))},
+        site_yaml(tmp_path, model="broken", model_dirs=[str(models)]),
+    )
+    pipeline = node.stage.pipelines["vt"]
+    assert wait_for(lambda: pipeline.stats.frames >= 10, timeout=30)
+    status = node.stage.camera_status("vt")
+    assert status["state"] == "degraded"
+    assert "sha256" in status["reason"] and "does not match" in status["reason"]
+    assert "\n" not in status["reason"]
+    assert status["detect_runs"] == 0 and status["frames"] >= 10 and status["motion"] >= 0
+    assert not [i for i in node.incidents() if i.type != "camera_offline"]
