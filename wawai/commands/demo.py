@@ -1,0 +1,167 @@
+"""``wawai demo``: a demo site of four cameras replaying the sample footage, run like ``wawai run``.
+
+The demo config lives in config/demo (site file + cameras/*.yaml). Streams written as
+``asset:video/NAME.mp4`` are found with ``wawai.assets``; the resolved config is written into the demo's
+storage dir, a demo user is created when there is none (a random password, printed once), and the same
+supervisor as ``wawai run`` starts the node: ingest, recorder, analytics and the web server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from wawai import accounts
+from wawai.assets import REPO_ROOT, asset_dirs, find_asset
+
+DEMO_SOURCE = REPO_ROOT / "config" / "demo"
+DEMO_USER = "demo"
+ASSET_PREFIX = "asset:"
+
+
+class DemoError(Exception):
+    """Why the demo cannot start, with what to do; printed as is."""
+
+
+@dataclass(frozen=True)
+class DemoSite:
+    config_dir: Path
+    storage: Path
+    url: str
+    cameras: list[str]
+    new_password: str | None  # set only when this run created the demo user
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "demo", help="run a demo site: four cameras from the sample footage, with the web UI"
+    )
+    parser.add_argument(
+        "--storage",
+        default="data/demo",
+        help="where the demo keeps its config, database and recordings (default: ./data/demo)",
+    )
+    parser.add_argument("--port", type=int, default=None, help="web port (default: 8080, from config/demo)")
+    parser.add_argument(
+        "--prepare-only", action="store_true", help="write the demo config and user, then exit"
+    )
+    parser.set_defaults(func=run_demo)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    try:
+        site = prepare_demo(Path(args.storage), port=args.port)
+    except DemoError as exc:
+        print(f"wawai demo: {exc}", file=sys.stderr)
+        return 1
+    print(f"Wawai demo: {len(site.cameras)} cameras ({', '.join(site.cameras)}) replaying the sample footage")
+    print(f"  config:  {site.config_dir}  (made from {DEMO_SOURCE})")
+    print(f"  storage: {site.storage}")
+    print(f"Open {site.url} and sign in as {DEMO_USER!r}", end="")
+    if site.new_password is not None:
+        print(f" with the password {site.new_password}")
+        print("  (shown only now; to start afresh, stop the demo and delete the storage folder)")
+    else:
+        print(" with the password printed when the demo first ran")
+        print(f"  (forgotten? stop the demo, delete {site.storage} and run `wawai demo` again)")
+    if args.prepare_only:
+        return 0
+    print("Press Ctrl+C to stop.", flush=True)
+    from wawai.supervisor import Supervisor
+
+    return Supervisor(site.config_dir, log_level=args.log_level).run()
+
+
+def prepare_demo(storage: Path, *, port: int | None = None, source: Path = DEMO_SOURCE) -> DemoSite:
+    """Write the runnable demo config into ``storage``/config and make sure a demo user exists."""
+    if not (source / "wawai.yaml").is_file():
+        raise DemoError(f"the demo config is missing: {source}/wawai.yaml (a complete checkout has it)")
+    storage = storage.expanduser().resolve()
+    config_dir = storage / "config"
+    (config_dir / "cameras").mkdir(parents=True, exist_ok=True)
+
+    site = _read_yaml(source / "wawai.yaml")
+    site.setdefault("storage", {})["path"] = str(storage)
+    site.setdefault("detector", {})["model_dirs"] = [str(REPO_ROOT / "models")]
+    if port is not None:
+        site.setdefault("web", {})["port"] = port
+    _write_yaml(config_dir / "wawai.yaml", site)
+
+    cameras, missing = _resolve_cameras(source / "cameras")
+    if missing:
+        looked = "\n".join(f"  {path}" for path in asset_dirs())
+        raise DemoError(
+            "the demo footage was not found: "
+            + ", ".join(sorted(missing))
+            + "\nLooked in:\n"
+            + looked
+            + "\nPut the sample videos in ../shared/assets/video beside the checkout, or set "
+            "WAWAI_ASSETS to the folder that holds video/."
+        )
+    for stale in (config_dir / "cameras").glob("*.yaml"):
+        stale.unlink()
+    for name, camera in cameras.items():
+        _write_yaml(config_dir / "cameras" / name, camera)
+
+    new_password = _ensure_demo_user(config_dir)
+    web = site.get("web", {})
+    url = f"http://{web.get('host', '127.0.0.1')}:{web.get('port', 8080)}/"
+    return DemoSite(config_dir, storage, url, [str(c["id"]) for c in cameras.values()], new_password)
+
+
+def _resolve_cameras(folder: Path) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    cameras: dict[str, dict[str, Any]] = {}
+    missing: list[str] = []
+    for path in sorted(folder.glob("*.yaml")):
+        camera = _read_yaml(path)
+        streams = camera.get("streams", {})
+        for key in ("main", "sub"):
+            value = streams.get(key)
+            if isinstance(value, str) and value.startswith(ASSET_PREFIX):
+                relative = value[len(ASSET_PREFIX) :]
+                found = find_asset(relative)
+                if found is None:
+                    missing.append(relative)
+                else:
+                    streams[key] = str(found)
+        cameras[path.name] = camera
+    return cameras, missing
+
+
+def _ensure_demo_user(config_dir: Path) -> str | None:
+    """Create the demo user when the site has no user at all; its random password is returned once."""
+    from wawai.config.loader import load_config
+    from wawai.db.base import make_sessionmaker
+    from wawai.db.migrate import upgrade
+
+    config = load_config(config_dir)
+    upgrade(config.database_url)
+    sessions = make_sessionmaker(config.database_url)
+    try:
+        with sessions() as db:
+            if accounts.count_users(db) > 0:
+                return None
+            password = secrets.token_urlsafe(12)  # no default password, ever
+            accounts.create_user(db, DEMO_USER, password, "admin", [])
+            db.commit()
+            return password
+    finally:
+        sessions.kw["bind"].dispose()
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(data, dict):
+        raise DemoError(f"{path}: expected a mapping")
+    return data
+
+
+def _write_yaml(path: Path, data: dict[str, Any]) -> None:
+    header = "# Written by `wawai demo` from config/demo; edit that folder, not this file.\n"
+    path.write_text(header + yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
