@@ -66,3 +66,22 @@ def test_foreign_keys_are_enforced(tmp_path):
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     finally:
         engine.dispose()
+
+
+def test_the_same_migrations_run_on_postgresql():
+    from tests.support.postgres import postgres_server
+
+    with postgres_server() as url:
+        upgrade(url)
+        upgrade(url)
+        all_models()
+        engine = create_db_engine(url)
+        try:
+            with engine.connect() as connection:
+                rows = connection.exec_driver_sql("SELECT version_num FROM alembic_version")
+                applied = sorted(row[0] for row in rows)
+                diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        finally:
+            engine.dispose()
+        assert applied == heads()
+        assert diff == [], f"models and migrations differ on PostgreSQL: {diff}"
