@@ -44,6 +44,7 @@ class PipelineStats:
     gate_skips: int = 0  # frames the motion gate kept from the detector
     detect_failures: int = 0
     crops: int = 0
+    frame_drops: int = 0  # frames ingest dropped because this camera's analysis fell behind
     incidents: int = 0
     first_frame_at: float | None = None
     last_frame_at: float | None = None
@@ -56,6 +57,7 @@ class PipelineStats:
             "gate_skips": self.gate_skips,
             "detect_failures": self.detect_failures,
             "crops": self.crops,
+            "frame_drops": self.frame_drops,
             "incidents": self.incidents,
             "first_frame_at": self.first_frame_at,
             "last_frame_at": self.last_frame_at,
@@ -221,6 +223,7 @@ class CameraPipeline:
             {
                 "type": "detections",
                 "camera": self.camera_id,
+                "camera_id": self.camera_id,  # /api/events filters on it
                 "ts": at,
                 "boxes": [
                     {

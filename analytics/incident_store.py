@@ -2,8 +2,10 @@
 
 Bus messages (the WebSocket at /api/events forwards them): ``incident.created`` when an incident starts
 (or happens at an instant) and ``incident.updated`` when it ends. The message's own ``type`` is the
-message type, so the incident's type travels as ``incident_type``; ``incident`` holds the full record
-as ``GET /api/incidents/{id}`` returns it, and ``frame_ts`` the capture time of the triggering frame.
+message type, so the incident's type travels as ``incident_type``. ``camera_id`` repeats ``camera``
+because the WebSocket forwards a camera's messages only to users who may see it, by that key.
+``incident`` holds the full record as ``GET /api/incidents/{id}`` returns it, and ``frame_ts`` the
+capture time of the triggering frame.
 """
 
 from __future__ import annotations
@@ -116,6 +118,7 @@ class IncidentStore:
                 "type": kind,
                 "id": record["id"],
                 "camera": record["camera"],
+                "camera_id": record["camera"],  # the key /api/events filters on (per-user camera groups)
                 "rule": record["rule"],
                 "incident_type": record["type"],
                 "severity": record["severity"],

@@ -134,6 +134,7 @@ class AnalyticsStage:
                 subscription = None
                 self._stop.wait(1.0)
                 continue
+            pipeline.stats.frame_drops = subscription.queue.dropped
             if frame is None:
                 continue
             try:

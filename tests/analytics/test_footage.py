@@ -87,6 +87,7 @@ def test_vtest_incidents_within_the_counted_tolerance(
     assert updated, "intrusions end when people leave the band"
     first = created[0]
     assert first["snapshot_url"] == f"/api/incidents/{first['id']}/snapshot.jpg"
+    assert all(m["camera_id"] == "vt" for m in seen)  # /api/events filters a camera's messages by it
     assert {"camera", "rule", "incident_type", "severity", "zone", "objects", "started_at"} <= set(first)
     boxes = [m for m in seen if m["type"] == "detections"]
     assert boxes and all(0 <= b["x"] <= 1 and 0 < b["w"] <= 1 for m in boxes for b in m["boxes"])
