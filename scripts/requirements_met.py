@@ -1,4 +1,4 @@
-"""Exit 0 when the venv already satisfies pyproject.toml (dependencies + dev extra); checks offline."""
+"""Exit 0 when the venv already has what pyproject.toml asks (with dev and postgres extras); offline."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from packaging.requirements import Requirement
 def main() -> int:
     pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
     project = tomllib.loads(pyproject.read_text())["project"]
-    wanted = [*project["dependencies"], *project["optional-dependencies"]["dev"]]
+    extras = project["optional-dependencies"]
+    wanted = [*project["dependencies"], *extras["dev"], *extras["postgres"]]
     missing = []
     for line in wanted:
         requirement = Requirement(line)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up Wawai on Debian 12 (idempotent: run it as often as you like).
 #  - system packages the tests and the demo need: installed with apt when run as root, otherwise listed
-#  - .venv with Python 3.11 and `pip install -e '.[dev]'` (skipped when pyproject.toml did not change)
+#  - .venv with Python 3.11 and `pip install -e '.[dev,postgres]'` (skipped when pyproject.toml did not change)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -58,9 +58,9 @@ if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
     say "Python packages already satisfy pyproject.toml"
     .venv/bin/python -m pip install -q --no-deps --no-build-isolation -e . >/dev/null 2>&1 || true
   else
-    say "installing Python packages (pip install -e '.[dev]')"
+    say "installing Python packages (pip install -e '.[dev,postgres]')"
     .venv/bin/python -m pip install -q --upgrade pip
-    .venv/bin/python -m pip install -q -e '.[dev]'
+    .venv/bin/python -m pip install -q -e '.[dev,postgres]'
   fi
   echo "$want" > "$stamp"
 fi

@@ -31,7 +31,7 @@ def postgres_server() -> Iterator[str]:
     bin_dir = postgres_bin_dir()
     if bin_dir is None:
         pytest.skip("PostgreSQL binaries not installed (apt-get install postgresql)")
-    import psycopg  # the postgres extra
+    psycopg = pytest.importorskip("psycopg")  # the postgres extra
 
     base = Path(tempfile.mkdtemp(prefix="wawai-pg-"))
     run_as: list[str] = []
