@@ -40,12 +40,15 @@ class LiveRelay:
         connect_timeout: float = 30.0,
         facts_wait: float = 3.0,
         transcode_width: int = 640,
+        instant_start: bool = True,
     ) -> None:
         self._hub = hub
         self._web = web
         self._connect_timeout = connect_timeout
         self._facts_wait = facts_wait
         self._transcode_width = transcode_width
+        # Replay the GOP in progress to a new viewer (off only to measure what it saves: bench/live.py).
+        self._instant_start = instant_start
         self._sessions: dict[str, ViewerSession] = {}
         self._transcoders: dict[str, SharedTranscoder] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -120,7 +123,8 @@ class LiveRelay:
         name = f"live-{camera_id}-{stream}"
         if mode == "passthrough":
             return self._hub.subscribe_packets(
-                camera_id, stream, name=name, maxsize=VIEWER_QUEUE, with_current_gop=True, drop_gops=True
+                camera_id, stream, name=name, maxsize=VIEWER_QUEUE, with_current_gop=self._instant_start,
+                drop_gops=True,
             )
         transcoder = self._transcoders.get(camera_id)
         if transcoder is None:
