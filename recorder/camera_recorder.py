@@ -7,6 +7,7 @@ once, shown in the camera's recording state, retention is woken to free space, a
 
 from __future__ import annotations
 
+import errno
 import logging
 import threading
 import time
@@ -35,11 +36,11 @@ QUEUE_PACKETS = 1024  # about a minute of video at 15 fps; a slow disk drops who
 
 class CameraRecorder:
     def __init__(self, camera_id: str, hub: StreamHub, storage: Path, segment_seconds: float,
-                 index: SegmentIndex, on_disk_error: Callable[[], None]) -> None:
+                 index: SegmentIndex, on_disk_full: Callable[[], None]) -> None:
         self.camera_id = camera_id
         self.hub = hub
         self.index = index
-        self.on_disk_error = on_disk_error
+        self.on_disk_full = on_disk_full
         self.segmenter = Segmenter(storage, camera_id, segment_seconds, self._finished)
         self.state = "starting"
         self.error: str | None = None
@@ -51,6 +52,7 @@ class CameraRecorder:
         self._last_packet_at = 0.0
         self._retry_at = 0.0
         self._gap_reason: str | None = "stopped"  # the time before this start was not recorded
+        self._hole_since: float | None = None  # when a disk error began, if no segment ended before it
         self._to_repair: list[tuple[Path, float]] = []
 
     # --- lifecycle --------------------------------------------------------------------------------
@@ -116,16 +118,18 @@ class CameraRecorder:
         try:
             self.segmenter.feed(packet)
         except (OSError, av.FFmpegError) as exc:
-            self._disk_error(exc)
+            self._disk_error(exc, packet)
             return
         current = self.segmenter.current
         if current is None or current is before:
             return
         # A new segment started: note the hole before it, if any, with the reason we know.
-        if self.last_segment_end is not None and current.start - self.last_segment_end > CONTIGUOUS_SECONDS:
+        hole_start = self.last_segment_end if self.last_segment_end is not None else self._hole_since
+        if hole_start is not None and current.start - hole_start > CONTIGUOUS_SECONDS:
             reason = self._gap_reason or self._offline_or_stall()
-            self.index.add_gap(self.camera_id, self.last_segment_end, current.start, reason)
+            self.index.add_gap(self.camera_id, hole_start, current.start, reason)
         self._gap_reason = None
+        self._hole_since = None
         if self.state == "disk_error":
             log.info("camera %s: recording resumed after a disk error", self.camera_id)
             self._repair_later_files()
@@ -160,8 +164,10 @@ class CameraRecorder:
 
     # --- disk errors ------------------------------------------------------------------------------
 
-    def _disk_error(self, exc: BaseException) -> None:
+    def _disk_error(self, exc: BaseException, packet: MediaPacket | None = None) -> None:
         start = self.segmenter.current.start if self.segmenter.current else None
+        if self.last_segment_end is None and self._hole_since is None:
+            self._hole_since = start or (packet.wallclock if packet is not None else time.time())
         broken = self.segmenter.abandon()
         if broken is not None and start is not None:
             self._to_repair.append((broken, start))
@@ -172,7 +178,8 @@ class CameraRecorder:
             self.error = _describe(exc)
             log.error("camera %s: recording stopped by a disk error: %s (retrying while retention frees "
                       "space)", self.camera_id, self.error)
-        self.on_disk_error()
+        if getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT):
+            self.on_disk_full()
 
     def _repair_later_files(self) -> None:
         """Index what the segments cut by the disk error hold, now that the disk takes writes again."""
@@ -190,6 +197,6 @@ class CameraRecorder:
 
 
 def _describe(exc: BaseException) -> str:
-    errno = getattr(exc, "errno", None)
+    code = getattr(exc, "errno", None)
     text = getattr(exc, "strerror", None) or str(exc)
-    return f"{text} (errno {errno})" if errno else text
+    return f"{text} (errno {code})" if code else text

@@ -146,11 +146,12 @@ class Retention:
         probe = root if root.exists() else self.storage
         if probe.exists():
             over = max(over, storage.min_free_bytes - shutil.disk_usage(probe).free)
-        if self._emergency.is_set():
-            # A camera hit a full disk: make room for a few segments even if no limit says so.
+        if self._emergency.is_set() and probe.exists():
+            # A camera hit a full disk: make room for two segments even if no limit says so (the oldest
+            # recordings are overwritten, as on any recorder; incident segments are still kept).
             recent = session.scalars(select(RecordingSegment.bytes).order_by(RecordingSegment.start.desc())
                                      .limit(20))
-            over = max(over, 2 * max(recent, default=0))
+            over = max(over, 2 * max(recent, default=0) - shutil.disk_usage(probe).free)
         return over
 
     def _by_quota(self, session: Session, windows: IncidentWindows, live: set[Path],

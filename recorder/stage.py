@@ -33,7 +33,7 @@ class RecorderStage:
                 continue
             self.cameras[camera_id] = CameraRecorder(
                 camera_id, ctx.hub, self.storage, settings.segment_seconds, self.index,
-                on_disk_error=lambda: self.retention.wake(disk_full=True))
+                on_disk_full=lambda: self.retention.wake(disk_full=True))
         ctx.services[SERVICE_NAME] = RecordingsService(self.storage, ctx.sessions)
 
     def start(self) -> None:
