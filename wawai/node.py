@@ -34,8 +34,8 @@ async def serve(config_dir: Path) -> int:
         create_app(runtime.ctx), host=web.host, port=web.port, log_config=None, lifespan="on",
         timeout_graceful_shutdown=2, server_header=False,
     ))
-    runtime.start()
     try:
+        runtime.start()
         log.info("web server on http://%s:%d", web.host, web.port)
         await server.serve()
     except SystemExit as exc:  # uvicorn exits when it cannot bind the port

@@ -64,3 +64,12 @@ def test_unsubscribes_when_the_browser_goes(client, users, stage_context):
     while bus._subscribers and time.monotonic() < deadline:
         time.sleep(0.02)
     assert bus._subscribers == []
+
+
+def test_messages_with_non_json_values_still_arrive(client, users, stage_context):
+    from datetime import UTC, datetime
+
+    with client.websocket_connect(f"/api/events?token={users['admin'].token}") as socket:
+        at = datetime(2026, 11, 29, tzinfo=UTC)
+        publish_soon(stage_context.bus, [{"type": "incident.created", "at": at, "incident": {"id": 9}}])
+        assert socket.receive_json() == {"type": "incident.created", "at": str(at), "incident": {"id": 9}}

@@ -72,6 +72,9 @@ def test_restart_after_kill_then_clean_stop_within_5_s(supervised):
     first = wait_for(lambda: children(process.pid), 10, "the node process")[0]
     cmdline = Path(f"/proc/{first}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     assert "wawai.node" in cmdline and "rtsp" not in cmdline and SECRET not in cmdline
+    for task in Path(f"/proc/{first}/task").iterdir():  # thread names are visible to `ps` too
+        name = (task / "comm").read_text()
+        assert "rtsp" not in name and SECRET not in name
 
     os.kill(first, signal.SIGKILL)
     second = wait_for(lambda: [p for p in children(process.pid) if p != first], 30, "a new node")[0]

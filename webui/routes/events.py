@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from typing import Any
 
@@ -53,7 +54,8 @@ async def events(websocket: WebSocket) -> None:
                 break
             message = getter.result()
             if visible_to(user, message, ctx):
-                await websocket.send_json(message)
+                # default=str: a stage's datetime or Path must not end the browser's feed
+                await websocket.send_text(json.dumps(message, default=str))
     except (WebSocketDisconnect, Closed, RuntimeError):
         pass
     finally:
