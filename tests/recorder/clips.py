@@ -14,6 +14,7 @@ from wawai.assets import find_asset
 from wawai.media import CodecParams, MediaPacket
 
 VTEST_30S = "video/vtest_640x480_30s_h264.mp4"
+RECORDED_START = 1764324000.0  # 2025-11-28 10:00:00 UTC: where the ``recorded`` fixture puts its 30 s
 
 
 def clip(relative: str = VTEST_30S) -> Path:

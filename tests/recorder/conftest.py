@@ -7,8 +7,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+import recorder
+from recorder.index import SegmentIndex
+from recorder.segmenter import Segmenter
+from tests.recorder.clips import RECORDED_START, clip, media_packets
 from wawai.db.base import make_sessionmaker
 from wawai.db.migrate import upgrade
+from wawai.stage import StageContext
 
 
 def migrated_sessions(path: Path) -> sessionmaker[Session]:
@@ -27,3 +32,17 @@ def storage(tmp_path: Path) -> Path:
     path = tmp_path / "storage"
     path.mkdir()
     return path
+
+
+@pytest.fixture
+def recorded(stage_context: StageContext) -> StageContext:
+    """30 s of north-gate recorded from RECORDED_START, and the recorder's service registered (the
+    stage itself is not started: no camera is read)."""
+    recorder.create_stage(stage_context)
+    index = SegmentIndex(stage_context.storage, stage_context.sessions)
+    segmenter = Segmenter(stage_context.storage, "north-gate", 10,
+                          lambda f: index.add_segment("north-gate", f))
+    for packet in media_packets(clip(), RECORDED_START):
+        segmenter.feed(packet)
+    segmenter.finish()
+    return stage_context

@@ -6,36 +6,19 @@ import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-import recorder
-from recorder.index import SegmentIndex
-from recorder.segmenter import Segmenter
-from tests.recorder.clips import clip, duration_seconds, frame_hashes, media_packets
+from tests.recorder.clips import RECORDED_START, clip, duration_seconds, frame_hashes
 from wawai.cli import main
 from wawai.db.audit import AuditEntry
 from wawai.stage import StageContext
 
-START = datetime(2026, 11, 28, 10, 0, 0, tzinfo=UTC).timestamp()
+START = RECORDED_START
 
 
 def iso(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
-
-
-@pytest.fixture
-def recorded(stage_context: StageContext) -> StageContext:
-    """30 s of north-gate recorded, and the recorder's service registered (the stage is not started)."""
-    recorder.create_stage(stage_context)
-    index = SegmentIndex(stage_context.storage, stage_context.sessions)
-    segmenter = Segmenter(stage_context.storage, "north-gate", 10,
-                          lambda f: index.add_segment("north-gate", f))
-    for packet in media_packets(clip(), START):
-        segmenter.feed(packet)
-    segmenter.finish()
-    return stage_context
 
 
 def audits(ctx: StageContext) -> list[AuditEntry]:
