@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from wawai.db.base import utcnow
@@ -143,8 +143,15 @@ def end_web_session(session: Session, cookie: str) -> None:
 # --- failed-login limiting ----------------------------------------------------------------------------
 
 
+LOGIN_HISTORY = timedelta(days=7)  # attempts older than this are deleted (the limit windows are minutes)
+
+
 def record_login(session: Session, user_name: str, address: str, success: bool) -> None:
-    session.add(LoginAttempt(user_name=user_name[:100], address=address[:64], success=success))
+    now = utcnow()
+    session.add(LoginAttempt(user_name=user_name[:100], address=address[:64], success=success, at=now))
+    # Housekeeping on the same path, so neither table grows without bound.
+    session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - LOGIN_HISTORY))
+    session.execute(delete(WebSession).where(WebSession.expires_at < now))
     session.flush()
 
 

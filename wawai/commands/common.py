@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 from pathlib import Path
 
@@ -29,6 +30,14 @@ def config_from(args: argparse.Namespace) -> WawaiConfig:
 def database(config: WawaiConfig) -> sessionmaker[Session]:
     upgrade(config.database_url)
     return make_sessionmaker(config.database_url)
+
+
+def operator_name() -> str:
+    """Who runs a CLI command, for the audit log: the OS user."""
+    try:
+        return f"os:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "os:unknown"
 
 
 def fail(message: str) -> int:

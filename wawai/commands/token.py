@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 
 from wawai import accounts
-from wawai.commands.common import CommandError, config_from, database, fail
+from wawai.audit import record
+from wawai.commands.common import CommandError, config_from, database, fail, operator_name
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,6 +28,7 @@ def run_create(args: argparse.Namespace) -> int:
         if user is None:
             return fail(f"no user {args.name!r} (add one with `wawai user add {args.name} --role ...`)")
         token = accounts.create_token(db, user, args.label)
+        record(db, operator_name(), "token.created", user=user.name, label=args.label)
         db.commit()
     print(token)
     return 0

@@ -9,7 +9,8 @@ import sys
 from sqlalchemy import select
 
 from wawai import accounts
-from wawai.commands.common import CommandError, config_from, database, fail
+from wawai.audit import record
+from wawai.commands.common import CommandError, config_from, database, fail, operator_name
 from wawai.db.users import Role, User
 
 
@@ -41,6 +42,7 @@ def run_add(args: argparse.Namespace) -> int:
         groups = [group.strip() for group in args.groups.split(",") if group.strip()]
         with database(config)() as db:
             user = accounts.create_user(db, args.name, password, args.role, groups)
+            record(db, operator_name(), "user.added", user=user.name, role=user.role, groups=user.groups)
             db.commit()
     except (CommandError, accounts.AccountError) as exc:
         return fail(str(exc))
