@@ -167,3 +167,36 @@ def test_udp_port_range_and_loopback_are_offered(h264_clip: Path) -> None:
         await viewer.close()
 
     with_relay({"cam": h264_clip}, body, WebSection(udp_ports=(41000, 41100)))
+
+
+def test_a_slow_viewer_restarts_at_a_keyframe_after_its_queue_overflows() -> None:
+    from fractions import Fraction
+
+    from wawai.media import CodecParams, MediaPacket
+    from webui.live.fanout import GopFanout
+    from webui.live.track import PacketTrack
+
+    params = CodecParams(kind="video", codec="h264", time_base=Fraction(1, 90_000))
+
+    def picture(n: int, key: bool) -> MediaPacket:
+        data = b"\x00\x00\x00\x01" + (b"\x65" if key else b"\x41") + bytes([n])
+        return MediaPacket("video", data, n, n, params.time_base, key, params)
+
+    async def main() -> list[bytes]:
+        fanout = GopFanout()
+        subscription = fanout.subscribe("slow", maxsize=4)
+        track = PacketTrack(subscription)
+        fanout.publish(picture(0, key=True))
+        sent = [bytes(await track.recv())]
+        for n in range(1, 6):  # the rest of a long GOP overflows the 4-picture queue
+            fanout.publish(picture(n, key=False))
+        fanout.publish(picture(6, key=True))
+        fanout.publish(picture(7, key=False))
+        sent += [bytes(await track.recv()) for _ in range(2)]
+        track.stop()
+        return sent
+
+    first, second, third = asyncio.run(main())
+    assert first[5] == 0
+    assert second[4] == 0x65 and second[5] == 6  # on at the next keyframe, never a delta without its refs
+    assert third[5] == 7

@@ -42,6 +42,7 @@ class PacketTrack(MediaStreamTrack):
         self._started_at = time.monotonic()
         self._last_ts = -MIN_STEP
         self._have_keyframe = False
+        self._drops_seen = 0
         self.pictures_sent = 0
         self.first_sent_at: float | None = None  # monotonic time of the first picture handed to aiortc
 
@@ -69,6 +70,13 @@ class PacketTrack(MediaStreamTrack):
                 raise MediaStreamError from None
             if packet.kind != "video":
                 continue
+            queue = self._subscription.queue
+            if queue.dropped != self._drops_seen:
+                # The queue dropped pictures (this viewer was slow): a decoder can only go on from the
+                # next keyframe. GOP dropping usually leaves one at the front; an overflow with a single
+                # GOP queued cannot, so look for it here.
+                self._drops_seen = queue.dropped
+                self._have_keyframe = False
             # A decoder can start only at a keyframe; the hub starts there, this guards the contract.
             if not self._have_keyframe and not packet.keyframe:
                 continue

@@ -161,7 +161,7 @@ export class Tile {
     this.element.dataset.camera = camera?.id || "";
     this.element.dataset.state = camera ? this.state : "empty";
     this.element.dataset.live = this.running ? "yes" : "no";
-    this.element.setAttribute("aria-label", camera ? `${camera.name} (${this.state})` : t("tile.empty"));
+    this.element.setAttribute("aria-label", camera ? `${camera.name} (${t(`tile.state.${this.state}`)})` : t("tile.empty"));
     this.nameLabel.textContent = camera ? camera.name : "";
     this.stateBadge.textContent = camera ? t(`tile.state.${this.state}`) : "";
     this.stateBadge.dataset.state = this.state;
