@@ -18,6 +18,7 @@ from analytics.camera import CameraPipeline
 from analytics.detector import Detector
 from analytics.incident_store import IncidentStore
 from analytics.manifest import ModelError, load_manifest
+from analytics.retention import purge_incidents
 from analytics.rules import RuleEngine
 from analytics.worker import DetectorWorker
 from wawai.config.schema import CameraConfig, DetectSettings
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 SUBSCRIBER = "analytics"
 OFFLINE_STATES = (CameraState.OFFLINE, CameraState.ERROR)
 OFFLINE_POLL_SECONDS = 0.5
+HOUSEKEEPING_SECONDS = 3600.0
 
 
 class AnalyticsStage:
@@ -80,6 +82,8 @@ class AnalyticsStage:
         if any(p.engine.offline_rules for p in self.pipelines.values()):
             watcher = threading.Thread(target=self._watch_offline, name="analytics-offline", daemon=True)
             self._threads.append(watcher)
+        retention = threading.Thread(target=self._housekeeping, name="analytics-retention", daemon=True)
+        self._threads.append(retention)
         for thread in self._threads:
             thread.start()
         log.info(
@@ -157,6 +161,16 @@ class AnalyticsStage:
                     pipeline.camera_state(state in OFFLINE_STATES, now)
                 except Exception:
                     log.exception("analytics: offline check of camera %s failed", pipeline.camera_id)
+
+    def _housekeeping(self) -> None:
+        site = self.ctx.config.site
+        while True:
+            try:
+                purge_incidents(self.ctx.sessions, self.ctx.storage, site.incidents.retain_days)
+            except Exception:
+                log.exception("analytics: incident retention failed; trying again in an hour")
+            if self._stop.wait(HOUSEKEEPING_SECONDS):
+                return
 
     # --- status ---------------------------------------------------------------------------------
 
