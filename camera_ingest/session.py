@@ -170,7 +170,10 @@ class StreamSession:
                 log.info("camera %s/%s online (%s)", self.camera_id, self.stream, mask_url(self.url))
             else:
                 log.warning("camera %s/%s %s: %s", self.camera_id, self.stream, state, error)
-            self._on_change(self)
+            try:
+                self._on_change(self)
+            except Exception:  # a failing listener must not stop this camera's reader
+                log.exception("camera %s/%s: status listener failed", self.camera_id, self.stream)
 
     def _run(self) -> None:
         backoff = Backoff()
