@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
+
+from pydantic.json_schema import models_json_schema
 
 from wawai.config.loader import load_config_and_errors
 from wawai.config.schema import CameraConfig, SiteConfig
@@ -18,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     check.set_defaults(func=run_check)
     schema = commands.add_parser("schema", help="print the JSON Schema (for editors)")
     schema.add_argument("kind", nargs="?", choices=["site", "camera"],
-                        help="site: wawai.yaml, camera: cameras/*.yaml (default: both)")
+                        help="site: wawai.yaml, camera: cameras/*.yaml (default: either)")
     schema.set_defaults(func=run_schema)
 
 
@@ -38,6 +41,19 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_schema(args: argparse.Namespace) -> int:
-    schemas = {"site": SiteConfig.model_json_schema(), "camera": CameraConfig.model_json_schema()}
-    print(json.dumps(schemas[args.kind] if args.kind else schemas, indent=2))
+    print(json.dumps(config_schema(args.kind), indent=2))
     return 0
+
+
+def config_schema(kind: str | None) -> dict[str, Any]:
+    """One JSON Schema document: for a site file, a camera file, or (no kind) either of them."""
+    if kind == "site":
+        schema = SiteConfig.model_json_schema()
+    elif kind == "camera":
+        schema = CameraConfig.model_json_schema()
+    else:
+        refs, schema = models_json_schema(
+            [(SiteConfig, "validation"), (CameraConfig, "validation")], title="Wawai config file"
+        )
+        schema["anyOf"] = list(refs.values())
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
