@@ -67,6 +67,18 @@ class Detector:
         )
         if problem:
             raise ModelError(f"{manifest.model_path}: {problem} ({manifest.manifest_path.name})")
+        if self.dynamic_batch and not self._batch_works(blank):
+            # Declared free, but the graph hard-codes a batch of 1 somewhere (a Reshape): run one by one.
+            log.warning("%s: the batch axis is declared free but a batch of 2 fails; running pictures "
+                        "one at a time", manifest.model_path.name)
+            self.dynamic_batch = False
+
+    def _batch_works(self, blank: npt.NDArray[np.float32]) -> bool:
+        try:
+            output = self.session.run(None, {self.input_name: np.concatenate([blank, blank])})[0]
+        except Exception:  # onnxruntime's own exception types
+            return False
+        return bool(output.shape[0] == 2)
 
     @property
     def name(self) -> str:

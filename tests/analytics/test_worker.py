@@ -55,3 +55,85 @@ def test_fixed_batch_models_run_back_to_back():
         assert worker.batches == 3
     finally:
         worker.stop()
+
+
+def _free_batch_copy(source: Path, target: Path, *, fix_reshapes: bool) -> Path:
+    """The model with its batch axis declared free; ``fix_reshapes`` also makes Reshape targets that
+    hard-code a batch of 1 copy the input's batch (0 in an ONNX Reshape shape) so it really works."""
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(source))
+    for value in (*model.graph.input, *model.graph.output):
+        value.type.tensor_type.shape.dim[0].dim_param = "batch"
+    if fix_reshapes:
+        initializers = {init.name: init for init in model.graph.initializer}
+        for node in model.graph.node:
+            if node.op_type == "Reshape" and node.input[1] in initializers:
+                tensor = initializers[node.input[1]]
+                shape = numpy_helper.to_array(tensor).copy()
+                if shape.size and shape[0] == 1:
+                    shape[0] = 0
+                    tensor.CopyFrom(numpy_helper.from_array(shape, tensor.name))
+    onnx.save(model, str(target))
+    return target
+
+
+def _detector_for(name: str, weights: Path) -> Detector:
+    from analytics.manifest import ModelManifest
+
+    shipped = load_manifest(name, ["models"], Path("."))
+    return Detector(ModelManifest(shipped.spec, shipped.manifest_path, weights, shipped.labels), threads=2)
+
+
+def test_requests_arriving_together_share_one_run_when_the_batch_axis_is_free(tmp_path):
+    """YOLOX with a free batch axis: three cameras' pictures go through one session run, same results."""
+    from tests.analytics.helpers import asset
+
+    source = asset("models/yolox_nano_416x416.onnx")
+    weights = _free_batch_copy(source, tmp_path / "yolox-b.onnx", fix_reshapes=True)
+    dynamic = _detector_for("yolox-nano", weights)
+    assert dynamic.dynamic_batch
+
+    frames = [_vtest(i) for i in (10, 49, 120)]
+    single = Detector(load_manifest("yolox-nano", ["models"], Path(".")), threads=2)
+    one_by_one = [single.detect(frame, 0.5) for frame in frames]
+    worker = DetectorWorker(dynamic, batch_max=4)
+    requests = [worker.submit(f"cam{i}", frame, 0.5) for i, frame in enumerate(frames)]
+    worker.start()
+    try:
+        assert all(req.wait(10) for req in requests)
+    finally:
+        worker.stop()
+    assert worker.batches == 1 and worker.pictures == 3
+    for req, expected in zip(requests, one_by_one, strict=True):
+        assert req.detections is not None and len(req.detections) == len(expected) > 0
+        for got, want in zip(req.detections, expected, strict=True):
+            assert got.label == want.label and abs(got.score - want.score) < 1e-3
+            assert max(abs(a - b) for a, b in zip(got.box, want.box, strict=True)) < 0.5
+
+
+def test_a_free_batch_axis_that_does_not_work_falls_back_to_one_by_one(tmp_path):
+    """FastestDet's graph hard-codes a batch of 1 in a Reshape: declared free, it still fails on 2."""
+    from tests.analytics.helpers import asset
+
+    source = asset("models/fastestdet_352x352.onnx")
+    weights = _free_batch_copy(source, tmp_path / "fd-b.onnx", fix_reshapes=False)
+    detector = _detector_for("fastestdet", weights)
+    assert not detector.dynamic_batch
+    assert len(detector.detect_batch([_vtest(49), _vtest(49)], 0.5)) == 2
+
+
+def _vtest(index: int) -> np.ndarray:
+    import cv2
+
+    from tests.analytics.helpers import asset
+
+    capture = cv2.VideoCapture(str(asset("video/vtest_640x480_h264.mp4")))
+    try:
+        capture.set(cv2.CAP_PROP_POS_FRAMES, index)
+        ok, frame = capture.read()
+        assert ok
+        return np.asarray(frame, dtype=np.uint8)
+    finally:
+        capture.release()
