@@ -228,3 +228,18 @@ def test_frames_only_while_subscribed(rtsp_server: RtspServer, make_hub: HubFact
     assert session.frames._thread is not None
     frames.close()
     assert session.frames._thread is None and session.fanout.subscriber_count() == 0
+
+
+def test_stop_while_the_server_is_frozen_joins_the_reader(
+    rtsp_server_private: RtspServer, make_hub: HubFactory
+):
+    hub, _ = make_hub(cam={"main": rtsp_server_private.url("vtest30"), "stall_seconds": STALL})
+    assert wait_until(lambda: state(hub) == CameraState.ONLINE, 5.0)
+    rtsp_server_private.freeze()
+    try:
+        time.sleep(0.5)
+        hub.stop()  # the reader is blocked in a read: stop must wait for it, not leave it running
+        session = hub._streams["cam"]["main"]
+        assert session._thread is not None and not session._thread.is_alive()
+    finally:
+        rtsp_server_private.thaw()
