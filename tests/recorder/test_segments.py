@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import UTC, datetime
+from fractions import Fraction
 from itertools import pairwise
 from pathlib import Path
 
@@ -13,6 +15,7 @@ import pytest
 from recorder.segment_file import FinishedFile
 from recorder.segmenter import Segmenter
 from tests.recorder.clips import clip, frame_hashes, media_packets
+from wawai.media import CodecParams, MediaPacket
 
 START = datetime(2026, 11, 29, 23, 59, 55, tzinfo=UTC).timestamp()  # crosses a day boundary
 
@@ -76,3 +79,23 @@ def test_a_looped_clip_keeps_frames_continuous(storage: Path) -> None:
     assert len(done) == 6
     recorded = [digest for finished in done for digest in frame_hashes(finished.path)]
     assert recorded == frame_hashes(clip()) * 2
+
+
+def test_non_aac_audio_is_dropped_with_one_log_line(storage: Path, caplog) -> None:
+    caplog.set_level(logging.INFO)
+    mulaw = CodecParams(kind="audio", codec="pcm_mulaw", time_base=Fraction(1, 8000), sample_rate=8000,
+                        channels=1)
+    done: list[FinishedFile] = []
+    segmenter = Segmenter(storage, "gate-1", 10, done.append)
+    for packet in media_packets(clip(), START):
+        segmenter.feed(packet)
+        segmenter.feed(MediaPacket(kind="audio", data=b"\xff" * 800, pts=packet.pts * 8000 // 10240,
+                                   dts=packet.pts * 8000 // 10240, time_base=mulaw.time_base, keyframe=True,
+                                   params=mulaw, wallclock=packet.wallclock, duration=800))
+    segmenter.finish()
+    lines = [r.getMessage() for r in caplog.records if "audio is not recorded" in r.getMessage()]
+    assert lines == ["camera gate-1: pcm_mulaw audio is not recorded (only AAC is kept in MP4)"]
+    for finished in done:
+        with av.open(str(finished.path)) as container:
+            assert not container.streams.audio
+    assert [d for f in done for d in frame_hashes(f.path)] == frame_hashes(clip())
