@@ -8,16 +8,10 @@ from pathlib import Path
 import pytest
 
 from tests.support.app_fixtures import write_config
-from wawai.assets import REPO_ROOT
 from wawai.config.errors import ConfigInvalid
 from wawai.config.loader import check_config, load_config
 
 GOOD_STREAM = "streams: {main: /videos/a.mp4}\n"
-
-
-def needs_manifest() -> None:
-    if not (REPO_ROOT / "models" / "yolox-nano.yaml").exists():
-        pytest.skip("the yolox-nano manifest (analytics) is not in models/ yet")
 
 
 def cam(extra: str) -> str:
@@ -106,21 +100,40 @@ def test_point_outside_the_picture_names_the_point(tmp_path):
     assert ":6: zones.0.polygon.1: point [1.2, 0.5] is outside 0..1" in message
 
 
+def with_detector(tmp_path: Path, cameras: dict[str, str], manifest: str) -> Path:
+    """A config whose detector manifest (models/test-det.yaml beside config/) is ``manifest``."""
+    (tmp_path / "models").mkdir(exist_ok=True)
+    (tmp_path / "models" / "test-det.yaml").write_text(manifest)
+    site = f"storage: {{path: {tmp_path / 'data'}}}\ndetector: {{model: test-det, model_dirs: [models]}}\n"
+    return write_config(tmp_path, cameras={n: textwrap.dedent(t) for n, t in cameras.items()}, site=site)
+
+
 def test_object_unknown_to_the_detector(tmp_path):
-    directory = camera_dir(tmp_path, {"c.yaml": GOOD_STREAM + "detect:\n  objects: [person, persn]\n"})
-    needs_manifest()
+    manifest = "name: test-det\nlabels: [person, car, bicycle]\n"
+    files = {"c.yaml": GOOD_STREAM + "detect:\n  objects: [person, persn]\n"}
+    directory = with_detector(tmp_path, files, manifest)
     message = only_error(directory)
-    assert ":3: detect.objects.1: object 'persn' is not a label of the detector" in message
+    assert ":3: detect.objects.1: object 'persn' is not a label of the detector (test-det.yaml)" in message
     assert "person" in message.split("did you mean")[1]
 
 
-def test_rule_object_unknown_to_the_detector(tmp_path):
-    directory = camera_dir(tmp_path, {"c.yaml": cam("""\
+def test_rule_object_unknown_to_the_detector_with_a_labels_file(tmp_path):
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "names.txt").write_text("person\ncar\n")
+    directory = with_detector(tmp_path, {"c.yaml": cam("""\
         rules:
-          - {name: r, type: camera_offline, seconds: 30, objects: [unicorn]}
-        """)})
-    needs_manifest()
-    assert ":3: rules.0.objects.0: object 'unicorn' is not a label" in only_error(directory)
+          - {name: r, type: camera_offline, seconds: 30, objects: [car, unicorn]}
+        """)}, "name: test-det\nlabels_file: names.txt\n")
+    message = only_error(directory)
+    assert ":3: rules.0.objects.1: object 'unicorn' is not a label of the detector (names.txt)" in message
+
+
+def test_site_default_objects_are_checked_too(tmp_path):
+    directory = with_detector(tmp_path, {}, "name: test-det\nlabels: [person]\n")
+    (directory / "wawai.yaml").write_text(
+        (directory / "wawai.yaml").read_text() + "defaults:\n  detect:\n    objects: [person, truck]\n"
+    )
+    assert ":5: defaults.detect.objects.1: object 'truck'" in only_error(directory)
 
 
 def test_label_check_is_skipped_without_a_manifest(tmp_path):

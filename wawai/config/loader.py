@@ -62,9 +62,12 @@ def load_config_and_errors(directory: Path | str) -> tuple[WawaiConfig | None, l
         return None, errors
     skeleton = WawaiConfig(directory=directory, site=site)
     labels, label_source = _detector_labels(skeleton, errors)
-    if labels is not None:
-        _check_objects(site_path, None, site.defaults.detect.objects, ("defaults", "detect", "objects"),
-                       labels, label_source, errors)
+    defaults_key: KeyPath = ("defaults", "detect", "objects")
+    if labels is not None and site_path.exists():
+        site_doc = load_yaml(site_path)  # parsed fine a moment ago
+        if defaults_key in site_doc.lines:  # only what the integrator wrote, not the built-in list
+            _check_objects(site_path, site_doc, site.defaults.detect.objects, defaults_key, labels,
+                           label_source, errors)
 
     cameras: dict[str, CameraConfig] = {}
     sources: dict[str, Path] = {}
@@ -255,13 +258,11 @@ def _label_file_candidates(name: str, beside: Path, dirs: list[Path]) -> Iterato
 
 
 def _check_objects(
-    path: Path, doc: YamlDocument | None, objects: list[str] | None, key: KeyPath,
+    path: Path, doc: YamlDocument, objects: list[str] | None, key: KeyPath,
     labels: set[str], source: str, errors: list[ConfigError],
 ) -> None:
     if not objects:
         return
-    if doc is None:
-        doc = load_yaml(path)
     for index, name in enumerate(objects):
         if name not in labels:
             close = difflib.get_close_matches(name, sorted(labels), n=3) or sorted(labels)[:5]
