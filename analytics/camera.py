@@ -115,15 +115,17 @@ class CameraPipeline:
         self.motion_fraction = motion.fraction
         ran = False
         ended: list[Track] = []
-        if self.worker is not None and self._should_detect(motion.moving, at):
-            boxes = [*motion.regions, *(tuple(t.predict(at)) for t in self.tracker.active)]
-            detections = self._detect(image, boxes)
-            if detections is not None:
-                ran = True
-                self._last_detect = at
-                ended = self.tracker.update(detections, at)
+        if self.worker is not None:
+            if self._should_detect(motion.moving, at):
+                boxes = [*motion.regions, *(tuple(t.predict(at)) for t in self.tracker.active)]
+                detections = self._detect(image, boxes)
+                if detections is not None:
+                    ran = True
+                    self._last_detect = at
+                    ended = self.tracker.update(detections, at)
+            else:
+                self.stats.gate_skips += 1
         if not ran:
-            self.stats.gate_skips += 1 if self.worker is not None else 0
             ended = self.tracker.expire(at)
         with self.lock:
             self.last_image = image
@@ -131,14 +133,27 @@ class CameraPipeline:
             events = self.engine.evaluate(self.tracker.tracks, at, width, height)
             self._handle(events, image)
             self.engine.forget_tracks({t.id for t in ended})
-        if ran:
-            self._publish_boxes(at, width, height)
+        self._publish_boxes(at, width, height)
         self.stats.frames += 1
         if self.stats.first_frame_at is None:
             self.stats.first_frame_at = at
         self.stats.last_frame_at = at
         elapsed = (time.perf_counter() - started) * 1000
         self.stats.process_ms += (elapsed - self.stats.process_ms) * (0.1 if self.stats.frames > 1 else 1.0)
+        return events
+
+    def forget_all(self, at: float) -> list[RuleEvent]:
+        """No pictures for a while (camera offline): every track is gone, their incidents end at ``at``."""
+        with self.lock:
+            if not self.tracker.tracks or self.last_image is None:
+                return []
+            gone = {t.id for t in self.tracker.tracks}
+            self.tracker.tracks = []
+            height, width = self.last_image.shape[:2]
+            events = self.engine.evaluate([], at, width, height)
+            self._handle(events, self.last_image)
+            self.engine.forget_tracks(gone)
+        self._publish_boxes(at, width, height)
         return events
 
     def camera_state(self, offline: bool, at: float) -> list[RuleEvent]:

@@ -32,6 +32,7 @@ SUBSCRIBER = "analytics"
 OFFLINE_STATES = (CameraState.OFFLINE, CameraState.ERROR)
 OFFLINE_POLL_SECONDS = 0.5
 HOUSEKEEPING_SECONDS = 3600.0
+NO_FRAMES_SECONDS = 5.0  # without pictures this long, tracked objects are gone and their incidents end
 
 
 class AnalyticsStage:
@@ -140,6 +141,9 @@ class AnalyticsStage:
                 continue
             pipeline.stats.frame_drops = subscription.queue.dropped
             if frame is None:
+                last = pipeline.stats.last_frame_at
+                if last is not None and time.time() - last > NO_FRAMES_SECONDS:
+                    pipeline.forget_all(time.time())
                 continue
             try:
                 pipeline.process(frame)

@@ -108,3 +108,23 @@ def _vtest_frame(index: int) -> np.ndarray:
         return np.asarray(frame, dtype=np.uint8)
     finally:
         capture.release()
+
+
+def test_forget_all_ends_open_incidents_when_pictures_stop(yolox_worker: DetectorWorker):
+    camera = CameraConfig.model_validate({
+        "id": "still", "streams": {"main": "x.mp4"},
+        "zones": [{"name": "all", "polygon": [(0, 0), (1, 0), (1, 1), (0, 1)]}],
+        "rules": [{"name": "any", "type": "intrusion", "zone": "all", "objects": ["person"], "cooldown": 0}],
+    })
+    detect = DetectSettings()
+    pipeline = CameraPipeline(
+        camera, detect, RuleEngine(camera, detect, ZoneInfo("UTC")), worker=yolox_worker, store=None, bus=None
+    )
+    frame = _vtest_frame(49)
+    started = []
+    for step in range(20):  # a still picture: rechecked once a second, confirmed on the third run
+        started += pipeline.process(VideoFrame("still", "main", frame, step * 0.2, step * 0.2, step))
+    assert started and pipeline.engine.open_keys()
+    ended = pipeline.forget_all(60.0)
+    assert {e.key for e in ended} == {e.key for e in started} and all(e.kind == "end" for e in ended)
+    assert pipeline.tracker.tracks == [] and pipeline.engine.open_keys() == []
