@@ -155,7 +155,8 @@ class AuthMiddleware:
         creds = credentials_from_scope(scope)
         needs_csrf = scope["type"] == "http" and method not in SAFE_METHODS
         result = AuthResult(None)
-        if creds.bearer or creds.cookie:
+        static = path.startswith(PUBLIC_PREFIXES)  # page assets: no database look-up per file
+        if (creds.bearer or creds.cookie) and not static:
             result = await run_in_threadpool(authenticate, self.sessions, creds, needs_csrf)
         scope.setdefault("state", {})
         scope["state"]["user"] = result.user
