@@ -56,7 +56,6 @@ want=$(sha256sum pyproject.toml | cut -d' ' -f1)
 if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
   if .venv/bin/python scripts/requirements_met.py 2>/dev/null; then
     say "Python packages already satisfy pyproject.toml"
-    .venv/bin/python -m pip install -q --no-deps --no-build-isolation -e . >/dev/null 2>&1 || true
   else
     say "installing Python packages (pip install -e '.[dev,postgres]')"
     .venv/bin/python -m pip install -q --upgrade pip
