@@ -75,7 +75,7 @@ def create_app(ctx: StageContext) -> FastAPI:
     def start_page() -> RedirectResponse:
         return RedirectResponse(START_PAGE, status_code=302)
 
-    # Outermost first: headers wrap every answer, including the 401s of the auth middleware.
+    # The middleware added last runs first: security headers wrap every answer, the auth 401s included.
     app.add_middleware(AuthMiddleware, sessions=ctx.sessions)
     app.add_middleware(SecurityHeadersMiddleware)
     return app

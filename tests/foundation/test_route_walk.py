@@ -39,6 +39,7 @@ def test_every_http_route_needs_credentials(app, client):
             answer = client.request(method, concrete(route.path))
             assert answer.status_code == 401, f"{method} {route.path} answered {answer.status_code}"
             assert "www-authenticate" in answer.headers
+            assert "content-security-policy" in answer.headers
             checked += 1
     # the foundation's own protected routes at least: me, logout, cameras, camera
     assert checked >= 4
