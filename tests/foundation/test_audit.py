@@ -39,5 +39,5 @@ def test_sign_in_and_cli_user_changes_are_audited(client, users, sessions, confi
     assert [(r.action, r.detail.get("user")) for r in rows] == [
         ("auth.login", None), ("user.added", "ops"), ("token.created", "ops"),
     ]
-    assert rows[1].user_name.startswith("os:")
+    assert rows[1].user_name.startswith("cli:")  # as `wawai export` writes it
     assert all("wawai_" not in str(r.detail) for r in rows)  # the token itself is never stored

@@ -35,9 +35,9 @@ def database(config: WawaiConfig) -> sessionmaker[Session]:
 def operator_name() -> str:
     """Who runs a CLI command, for the audit log: the OS user."""
     try:
-        return f"os:{getpass.getuser()}"
+        return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):
-        return "os:unknown"
+        return "cli:unknown"
 
 
 def fail(message: str) -> int:
