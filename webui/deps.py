@@ -1,6 +1,8 @@
 """Typed dependencies for routes: who is calling, the database, the StageContext, camera access.
 
 ``AuthMiddleware`` has already authenticated the request (or refused it); these read its result.
+``CurrentUser`` is a detached snapshot (name, role, groups): to change the user, load it in your own
+session with ``db.get(User, user.id)``.
 """
 
 from __future__ import annotations
