@@ -11,9 +11,17 @@ WINDOW_SECONDS = 5.0
 
 
 class Backoff:
-    def __init__(self, steps: tuple[float, ...] = BACKOFF_SECONDS) -> None:
+    def __init__(
+        self, steps: tuple[float, ...] = BACKOFF_SECONDS, stable_seconds: float = STABLE_SECONDS
+    ) -> None:
         self._steps = steps
+        self._stable_seconds = stable_seconds
         self._attempt = 0
+
+    def connection_ended(self, streamed_seconds: float | None) -> None:
+        """A connection that streamed for ``stable_seconds`` starts the schedule again at its first step."""
+        if streamed_seconds is not None and streamed_seconds >= self._stable_seconds:
+            self.reset()
 
     def next_delay(self) -> float:
         delay = self._steps[min(self._attempt, len(self._steps) - 1)]

@@ -20,7 +20,7 @@ import av.stream
 
 from camera_ingest.fanout import PacketFanout
 from camera_ingest.frames import FrameProducer
-from camera_ingest.health import STABLE_SECONDS, Backoff, StreamMeter
+from camera_ingest.health import Backoff, StreamMeter
 from camera_ingest.packets import PictureAssembler, RawPacket, TimestampRebaser
 from camera_ingest.source import SourceError, Timeouts, describe_error, is_file, open_source
 from wawai.logs import mask_url
@@ -203,8 +203,8 @@ class StreamSession:
             except Exception as exc:  # a bug or an unexpected FFmpeg fault must not end the camera
                 log.exception("camera %s/%s: reader failed", self.camera_id, self.stream)
                 self._set_state(CameraState.OFFLINE, describe_error(exc, self.url).reason)
-            if self._connected_at is not None and time.monotonic() - self._connected_at >= STABLE_SECONDS:
-                backoff.reset()
+            connected_at = self._connected_at
+            backoff.connection_ended(None if connected_at is None else time.monotonic() - connected_at)
             self._stop.wait(backoff.next_delay())
 
     def _read_once(self) -> None:

@@ -135,3 +135,14 @@ def test_backoff_steps_cap_and_reset():
     assert [backoff.next_delay() for _ in range(7)] == [1, 2, 5, 10, 30, 30, 30]
     backoff.reset()
     assert backoff.next_delay() == 1
+
+
+def test_backoff_resets_only_after_a_stable_connection():
+    backoff = Backoff(stable_seconds=60)
+    for _ in range(4):
+        backoff.next_delay()
+    backoff.connection_ended(None)  # never connected
+    backoff.connection_ended(59.0)  # flapping: keeps growing
+    assert backoff.next_delay() == 30
+    backoff.connection_ended(60.0)
+    assert backoff.next_delay() == 1
