@@ -1,6 +1,7 @@
 """Detection cost and alert latency: Wawai's analytics pipeline against raw onnxruntime on the same frames.
 
-    .venv/bin/python bench/detect.py [--model yolox-nano] [--latency-seconds 40] [--max-cameras 16]
+    .venv/bin/python bench/detect.py [--model yolox-nano] [--rounds 3] [--latency-seconds 40]
+                                     [--camera-seconds 15] [--max-cameras 16]
 
 Scenarios, one after the other, in one run:
 
@@ -8,7 +9,8 @@ Scenarios, one after the other, in one run:
                       the baseline, frames per second
     pipeline          the same frames through CameraPipeline.process (motion gate, preprocessing,
                       shared detector worker, decoding + NMS, tracker, rules): frames per second;
-                      overhead = raw / pipeline; the share of frames the motion gate kept from the detector
+                      overhead = raw / pipeline (best of --rounds alternating rounds each); the share of
+                      frames the motion gate kept from the detector (vtest, and the one-by-one clip)
     alert_latency     the full node: test RTSP server (vtest) -> ingest hub -> analytics stage -> DB ->
                       EventBus -> uvicorn WebSocket /api/events. Latency = the time the browser-side client
                       receives ``incident.created`` minus the triggering frame's capture time (``frame_ts``,
@@ -259,6 +261,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=formatter)
     parser.add_argument("--model", default="yolox-nano")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--latency-seconds", type=float, default=40.0)
     parser.add_argument("--camera-seconds", type=float, default=15.0)
     parser.add_argument("--max-cameras", type=int, default=16)
@@ -267,8 +270,14 @@ def main() -> None:
     result: dict[str, Any] = {"bench": "detect", "model": args.model, "load_avg_at_start": os.getloadavg()[0]}
     detector = Detector(load_manifest(args.model, ["models"], REPO), threads=args.threads)
     frames = clip_frames()
-    raw = raw_onnxruntime(detector, frames)
-    pipe = pipeline_run(detector, frames)
+    # The machine is shared: alternate the two and keep each one's best round, so a burst of someone
+    # else's work does not decide the ratio.
+    raws, pipes = [], []
+    for _ in range(args.rounds):
+        raws.append(raw_onnxruntime(detector, frames))
+        pipes.append(pipeline_run(detector, frames))
+    raw = max(raws, key=lambda r: r["fps"])
+    pipe = max(pipes, key=lambda r: r["fps"])
     result["raw_onnxruntime"] = raw
     result["pipeline"] = pipe
     result["overhead_ratio"] = round(raw["fps"] / pipe["fps"], 3)
