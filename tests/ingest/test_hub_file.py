@@ -116,3 +116,15 @@ def test_unknown_camera_or_stream_raises(short_clip: Path, make_hub: HubFactory)
     with pytest.raises(KeyError):
         hub.subscribe_packets("cam", "sub", name="t")
     assert hub.facts("cam") is None  # never connected
+
+
+def test_hub_follows_the_stream_hub_contract(short_clip: Path, tmp_path: Path):
+    from camera_ingest import create_hub
+    from tests.ingest.helpers import make_config
+    from wawai.bus import EventBus
+    from wawai.hub import StreamHub
+
+    hub: StreamHub = create_hub(
+        make_config(tmp_path, cam={"main": str(short_clip)}), EventBus()
+    )  # mypy checks
+    assert hub.camera_ids() == ["cam"] and hub.stream_names("cam") == ["main"]
