@@ -33,6 +33,10 @@ Every file is looped (stream copy) to several minutes, so a shared pipeline does
     server.freeze() / server.thaw()          SIGSTOP / SIGCONT: sockets stay open, no data (a stall)
     server.alive                             whether the process runs
 Only kill/restart/freeze ``rtsp_server_private``; the shared one serves other tests at the same time.
+
+Outside pytest (benchmarks): ``RtspServer(build_media() | {...}, log_path)`` then ``.start()`` / ``.stop()``;
+any {mount: mp4} mapping works (bench/ingest.py serves one 720p mount per camera). ``free_port()`` gives
+a free loopback port. Media are cached in ``media_cache_dir()`` (tmp), made once under a file lock.
 """
 
 from __future__ import annotations
