@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
+from recorder.parameter_sets import parameter_sets
 from recorder.paths import segment_path
 from recorder.segment_file import FinishedFile, SegmentFile, seconds
 from wawai.media import CodecParams, MediaPacket
@@ -44,6 +46,7 @@ class Segmenter:
         self._audio_refused: str | None = None
         self.packets = 0
         self._broken: SegmentFile | None = None  # a segment whose close() failed (disk full)
+        self._params: CodecParams | None = None  # the video parameters as ingest gave them, this segment
 
     @property
     def current_path(self) -> Path | None:
@@ -104,7 +107,7 @@ class Segmenter:
 
     def _breaks_run(self, packet: MediaPacket) -> bool:
         assert self._anchor is not None and self.current is not None
-        if not _same_stream(packet.params, self.current.video_params):
+        if self._params is None or not _same_stream(packet.params, self._params):
             return packet.keyframe
         jump = seconds(packet.pts - self._last_pts, packet.time_base) if self._last_pts is not None else 0.0
         if jump > GAP_SECONDS:
@@ -134,7 +137,10 @@ class Segmenter:
         start = self._time_of(keyframe)
         self._segment_start_pts = keyframe.pts_seconds
         path = segment_path(self.storage, self.camera_id, start)
-        self.current = SegmentFile(path, start, keyframe.params, self._audio, keyframe.dts)
+        params = self._params = keyframe.params
+        if params.extradata is None:
+            params = replace(params, extradata=parameter_sets(keyframe.data, params.codec))
+        self.current = SegmentFile(path, start, params, self._audio, keyframe.dts)
 
     def _close(self, end: float) -> FinishedFile:
         assert self.current is not None

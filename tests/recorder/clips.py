@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
 import av
 import pytest
+from av.bitstream import BitStreamFilterContext
 
 from wawai.assets import find_asset
 from wawai.media import CodecParams, MediaPacket
@@ -31,17 +33,26 @@ def video_params(stream: av.video.stream.VideoStream) -> CodecParams:
                        extradata=ctx.extradata, width=ctx.width, height=ctx.height)
 
 
-def media_packets(path: Path, wallclock_start: float, *, loops: int = 1) -> Iterator[MediaPacket]:
-    """The clip's video packets as ingest would hand them over, with wall clock = start + stream time."""
+def media_packets(path: Path, wallclock_start: float, *, loops: int = 1,
+                  in_band: bool = False) -> Iterator[MediaPacket]:
+    """The clip's video packets as ingest would hand them over, with wall clock = start + stream time.
+
+    ``in_band``: Annex-B packets with SPS/PPS before each keyframe and no extradata, as from a camera
+    whose SDP carries no parameter sets.
+    """
     offset_seconds = 0.0
     for _ in range(loops):
         with av.open(str(path)) as container:
             stream = container.streams.video[0]
             params = video_params(stream)
+            if in_band:
+                params = replace(params, extradata=None)
+                annexb = BitStreamFilterContext("h264_mp4toannexb", stream)
             tb = params.time_base
             offset = round(offset_seconds / tb)
             last_end = 0
-            for packet in container.demux(stream):
+            for packet in (p for raw in container.demux(stream) for p in
+                           (annexb.filter(raw) if in_band and raw.size else [raw])):
                 if packet.dts is None or packet.pts is None:
                     continue
                 pts, dts = packet.pts + offset, packet.dts + offset

@@ -99,3 +99,15 @@ def test_non_aac_audio_is_dropped_with_one_log_line(storage: Path, caplog) -> No
         with av.open(str(finished.path)) as container:
             assert not container.streams.audio
     assert [d for f in done for d in frame_hashes(f.path)] == frame_hashes(clip())
+
+
+def test_parameter_sets_sent_only_in_band_are_found_in_the_keyframe(storage: Path) -> None:
+    done: list[FinishedFile] = []
+    segmenter = Segmenter(storage, "gate-1", 10, done.append)
+    packets = list(media_packets(clip(), START, in_band=True))
+    assert packets[0].params.extradata is None and packets[0].data.startswith(b"\x00\x00\x00\x01")
+    for packet in packets:
+        segmenter.feed(packet)
+    segmenter.finish()
+    assert len(done) == 3  # one cut every 10 s, not at every keyframe
+    assert [d for f in done for d in frame_hashes(f.path)] == frame_hashes(clip())
