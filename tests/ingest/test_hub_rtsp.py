@@ -243,3 +243,12 @@ def test_stop_while_the_server_is_frozen_joins_the_reader(
         assert session._thread is not None and not session._thread.is_alive()
     finally:
         rtsp_server_private.thaw()
+
+
+def test_1080p_stream_frames_are_scaled_to_max_width(rtsp_server: RtspServer, make_hub: HubFactory):
+    hub, _ = make_hub(cam={"main": rtsp_server.url("hd1080")})
+    frames = hub.subscribe_frames("cam", name="analytics", fps=2, max_width=640)
+    frame = frames.queue.get(timeout=10)
+    assert frame is not None and frame.image.shape == (360, 640, 3)
+    stats = hub.status("cam").streams["main"]
+    assert (stats.width, stats.height, stats.codec) == (1920, 1080, "h264")
