@@ -248,3 +248,14 @@ def test_every_error_is_reported_and_good_cameras_still_load(tmp_path):
     config = load_config(directory)
     assert list(config.cameras) == ["good"]
     assert [e.key for e in config.errors] == keys
+
+
+def test_a_broken_site_file_does_not_hide_camera_errors(tmp_path):
+    site = "web: {port: 0}\n"
+    directory = write_config(tmp_path, cameras={"c.yaml": GOOD_STREAM + "detect: {fps: 0}\n"}, site=site)
+    errors = [str(e) for e in check_config(directory)]
+    assert len(errors) == 2
+    assert errors[0].startswith(f"{directory / 'wawai.yaml'}:1: web.port: ")
+    assert errors[1].startswith(f"{directory / 'cameras' / 'c.yaml'}:2: detect.fps: ")
+    with pytest.raises(ConfigInvalid):
+        load_config(directory)

@@ -57,13 +57,14 @@ def load_config_and_errors(directory: Path | str) -> tuple[WawaiConfig | None, l
     if not directory.is_dir():
         return None, [ConfigError(directory, None, "", "config directory not found (use --config DIR)")]
     errors: list[ConfigError] = []
-    site = _load_site(site_path, errors)
-    if site is None:
-        return None, errors
+    loaded_site = _load_site(site_path, errors)
+    # With a broken wawai.yaml nothing runs, but the camera files are still checked (against the
+    # defaults) so one `wawai config check` shows every error.
+    site = loaded_site or SiteConfig()
     skeleton = WawaiConfig(directory=directory, site=site)
     labels, label_source = _detector_labels(skeleton, errors)
     defaults_key: KeyPath = ("defaults", "detect", "objects")
-    if labels is not None and site_path.exists():
+    if labels is not None and loaded_site is not None and site_path.exists():
         site_doc = load_yaml(site_path)  # parsed fine a moment ago
         if defaults_key in site_doc.lines:  # only what the integrator wrote, not the built-in list
             _check_objects(site_path, site_doc, site.defaults.detect.objects, defaults_key, labels,
@@ -86,6 +87,8 @@ def load_config_and_errors(directory: Path | str) -> tuple[WawaiConfig | None, l
             sources[camera.id] = path
         camera_errors.extend(file_errors)
     errors.extend(camera_errors)
+    if loaded_site is None:
+        return None, errors
     config = WawaiConfig(directory=directory, site=site, cameras=cameras, errors=tuple(camera_errors))
     return config, errors
 
