@@ -31,6 +31,7 @@ def test_kill_9_then_restart_indexes_and_repairs_everything(rtsp_server, tmp_pat
         wait_for(lambda: len(segment_rows(ctx)) >= 2, 60, "two finished segments in the child")
         time.sleep(2.5)  # well into the third segment: a few fragments on disk, the rest in flight
         os.kill(child.pid, signal.SIGKILL)
+        killed_at = time.time()
         child.wait(timeout=10)
     finally:
         if child.poll() is None:
@@ -57,6 +58,8 @@ def test_kill_9_then_restart_indexes_and_repairs_everything(rtsp_server, tmp_pat
         assert row.path in rows and (storage / row.path).stat().st_size == row.bytes
     repaired = rows[cut[0].relative_to(storage).as_posix()]
     assert 0.5 <= repaired.duration <= 4.0
+    # Fragments reach the disk every second: the crash lost about a second (plus delivery slack).
+    assert repaired.end >= killed_at - 2.0
     # The repaired segment follows the last finished one exactly, frame by frame.
     kept = [*finished[1:], repaired]
     for previous, following in pairwise(kept):
