@@ -199,10 +199,13 @@ class RuleEngine:
             self._crowd_since.pop(rule.name, None)
             return []
         since = self._crowd_since.setdefault(rule.name, at)
+        if key in self._open:
+            still_true.add(key)  # an open crowd goes on as long as the count holds; seconds is to start
+            return []
         if at - since < (rule.seconds or 0.0):
             return []
         still_true.add(key)
-        if key in self._open or not self._may_start(rule, at):
+        if not self._may_start(rule, at):
             return []
         event = self._event("start", rule, key, at, inside)
         event.detail["count"] = len(inside)

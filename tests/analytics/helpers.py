@@ -64,6 +64,7 @@ def vtest_camera(camera_id: str = "vt", main: str = "vtest.mp4", **extra: Any) -
             {"name": "westbound", "type": "line_crossing", "line": LINE, "direction": "a_to_b", **rule},
             {"name": "eastbound", "type": "line_crossing", "line": LINE, "direction": "b_to_a", **rule},
             {"name": "post-loiter", "type": "loitering", "zone": "post", "seconds": 6, **rule},
+            {"name": "post-crowd", "type": "crowd", "zone": "post", "count": 2, "seconds": 1, **rule},
         ],
     }
     data.update(extra)

@@ -149,3 +149,13 @@ def test_rule_schedule_uses_the_injected_clock():
     assert rules.evaluate([track(1, 0.5, 0.5)], 0.0, W, H) == []  # noon: outside the schedule
     now["t"] = _epoch(23, 30)
     assert kinds(rules.evaluate([track(1, 0.5, 0.5)], 0.2, W, H)) == [("start", "in", 1)]
+
+
+def test_crowd_coming_back_within_the_grace_is_the_same_crowd():
+    rules = engine({"name": "crowd", "type": "crowd", "zone": "z", "count": 2, "seconds": 1, "cooldown": 0})
+    two = [track(1, 0.45, 0.5), track(2, 0.5, 0.5)]
+    events = []
+    for step in range(30):  # 6 s: two people, one hidden from 2.0 s to 3.4 s
+        t = step * 0.2
+        events += rules.evaluate(two[:1] if 2.0 <= t < 3.4 else two, t, W, H)
+    assert kinds(events) == [("start", "crowd", None)]
