@@ -211,7 +211,8 @@ class CameraPipeline:
                     if incident_id is not None:
                         self.store.close(incident_id, event.at)
                     continue
-                zone = self.engine.zones.get(event.zone or "")
+                line = list(event.rule.line) if event.rule.line else None
+                zone = self.engine.zones.get(event.zone or "") or line
                 incident_id = self.store.open(self.camera_id, event, image, self._drawn(event), zone)
                 self.stats.incidents += 1
                 if event.kind == "start":

@@ -72,7 +72,10 @@ class IncidentStore:
         boxes: list[DrawnBox] | None = None,
         zone: list[tuple[float, float]] | None = None,
     ) -> int:
-        """Store a new incident (an instant one is ended at once) and announce it; returns its id."""
+        """Store a new incident (an instant one is ended at once) and announce it; returns its id.
+
+        ``zone`` (a polygon, or a line rule's two points) is outlined on the snapshot.
+        """
         instant = event.kind == "instant"
         with self.sessions() as session:
             incident = Incident(
@@ -146,7 +149,7 @@ class IncidentStore:
         height, width = picture.shape[:2]
         if zone:
             points = np.array([[x * width, y * height] for x, y in zone], dtype=np.int32)
-            cv2.polylines(picture, [points], True, ZONE, 2)
+            cv2.polylines(picture, [points], len(zone) > 2, ZONE, 2)
         for drawn in boxes:
             colour = HIGHLIGHT if drawn.highlight else OTHER
             x1, y1, x2, y2 = (round(v) for v in drawn.box)
