@@ -61,7 +61,12 @@ class Detector:
         self.dynamic_batch = not (isinstance(shape[0], int) and shape[0] > 0)
         # Run once on a blank picture: the output's real shape, and the first-run cost paid at start.
         blank = np.zeros((1, 3, spec.input.height, spec.input.width), dtype=np.float32)
-        output = self.session.run(None, {self.input_name: blank})[0]
+        try:
+            output = self.session.run(None, {self.input_name: blank})[0]
+        except Exception as exc:  # onnxruntime's own exception types
+            reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            size = f"{spec.input.width}x{spec.input.height}"
+            raise ModelError(f"{manifest.model_path}: fails on a blank {size} input: {reason}") from None
         problem = self.format.check_shape(
             tuple(output.shape[1:]), spec.input.width, spec.input.height, len(manifest.labels)
         )

@@ -115,6 +115,10 @@ class AnalyticsStage:
             self.model_error = str(exc)
             log.error("detector unusable, cameras run motion-only: %s", exc)
             return
+        except Exception as exc:  # whatever else a model file does, the node keeps running
+            self.model_error = f"{section.model}: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+            log.exception("detector unusable, cameras run motion-only")
+            return
         self.worker = DetectorWorker(self.detector, batch_max=section.batch_max)
         self.worker.start()
 
