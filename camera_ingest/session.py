@@ -95,6 +95,7 @@ class StreamSession:
         self._connected_at: float | None = None
         self._max_pts: int | None = None
         self._last_source_dts: int | None = None
+        self._pacer = FilePacer(self._stop)
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -250,7 +251,9 @@ class StreamSession:
         self._max_pts = None
         self._last_source_dts = None
         assembler = PictureAssembler()
-        pacer = FilePacer(self._stop) if is_file(self.url) else None
+        pacer = self._pacer if is_file(self.url) else None
+        if pacer is not None:
+            pacer.new_pass()
         streams = [video] if audio is None else [video, audio]
         for packet in container.demux(streams):
             if self._stop.is_set():
@@ -264,15 +267,18 @@ class StreamSession:
                     bytes(packet), packet.pts, packet.dts, packet.is_keyframe, packet.duration or 0, now
                 )
                 for picture in assembler.feed(raw):
-                    if pacer is not None:
-                        pacer.wait_for(picture, video_tb)
-                        picture = replace(picture, wallclock=time.time())
-                    self._emit_video(picture, video_tb)
+                    self._deliver_video(picture, video_tb, pacer)
             elif audio is not None and packet.pts is not None and self._audio is not None:
                 self._emit_audio(packet, now)
         last = assembler.flush()
         if last is not None:
-            self._emit_video(last, video_tb)
+            self._deliver_video(last, video_tb, pacer)
+
+    def _deliver_video(self, picture: RawPacket, source_tb: Fraction, pacer: FilePacer | None) -> None:
+        if pacer is not None:
+            pacer.wait_for(picture, source_tb)
+            picture = replace(picture, wallclock=time.time())  # sent now, as a camera would
+        self._emit_video(picture, source_tb)
 
     def _mark_alive(self) -> None:
         now = time.monotonic()
@@ -343,13 +349,22 @@ class StreamSession:
 
 
 class FilePacer:
-    """Releases a file's pictures at the file's own rate, as a camera would send them."""
+    """Releases a file's pictures at the file's own rate, as a camera would send them.
+
+    One pacer lives across a file's loops: ``new_pass()`` places the next pass's first picture one
+    frame after the last one, so looping does not show as a burst or a pause.
+    """
 
     MAX_SLEEP = 1.0  # a jump in the file's timestamps must not freeze the stream
 
     def __init__(self, stop: threading.Event) -> None:
         self._stop = stop
         self._origin: tuple[float, float] | None = None  # (monotonic, media seconds)
+        self._last: tuple[float, float] | None = None  # the last picture: (due monotonic, media seconds)
+        self._step = 0.0
+
+    def new_pass(self) -> None:
+        self._origin = None
 
     def wait_for(self, picture: RawPacket, time_base: Fraction) -> None:
         stamp = picture.dts if picture.dts is not None else picture.pts
@@ -357,12 +372,15 @@ class FilePacer:
             return
         media = float(stamp * time_base)
         now = time.monotonic()
+        if self._last is not None and media > self._last[1]:
+            self._step = media - self._last[1]
         if self._origin is None:
-            self._origin = (now, media)
-            return
-        delay = self._origin[0] + (media - self._origin[1]) - now
+            start = now if self._last is None else max(now, self._last[0] + self._step)
+            self._origin = (start, media)
+        due = self._origin[0] + (media - self._origin[1])
+        delay = due - now
         if delay > self.MAX_SLEEP or delay < -self.MAX_SLEEP:
-            self._origin = (now, media)  # re-anchor after a jump or after falling far behind
-            return
+            self._origin, due, delay = (now, media), now, 0.0  # re-anchor after a jump or a long stall
+        self._last = (due, media)
         if delay > 0:
             self._stop.wait(delay)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 from pathlib import Path
 
@@ -128,3 +129,15 @@ def test_hub_follows_the_stream_hub_contract(short_clip: Path, tmp_path: Path):
         make_config(tmp_path, cam={"main": str(short_clip)}), EventBus()
     )  # mypy checks
     assert hub.camera_ids() == ["cam"] and hub.stream_names("cam") == ["main"]
+
+
+def test_looping_keeps_the_frame_rate_across_the_loop(short_clip: Path, make_hub: HubFactory):
+    hub, _ = make_hub(cam={"main": str(short_clip), "loop": True})
+    sub = hub.subscribe_packets("cam", name="rec", maxsize=10_000)
+    received: list[MediaPacket] = []
+    assert wait_until(lambda: len(drain(sub.queue, received, 0.1)) >= 45, 15.0)
+    # 10 fps: every picture, the loop's included, arrives about 0.1 s after the one before it
+    gaps = [b.wallclock - a.wallclock for a, b in itertools.pairwise(received)]
+    assert max(gaps) < 0.35 and min(gaps) > 0.02, gaps
+    steps = {b.pts - a.pts for a, b in itertools.pairwise(received)}
+    assert max(steps) <= 2 * min(steps)
