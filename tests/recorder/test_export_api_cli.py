@@ -6,12 +6,14 @@ import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.recorder.clips import RECORDED_START, clip, duration_seconds, frame_hashes
 from wawai.cli import main
 from wawai.db.audit import AuditEntry
+from wawai.recordings import parse_time
 from wawai.stage import StageContext
 
 START = RECORDED_START
@@ -93,3 +95,26 @@ def test_cli_export_refuses_bad_times_and_empty_ranges(recorded: StageContext, c
     assert "nothing recorded" in capsys.readouterr().err
     assert not output.exists()
     assert audits(recorded) == []
+
+
+def test_api_refuses_bad_ranges_with_a_reason(recorded: StageContext, client: TestClient, users) -> None:
+    supervisor = bearer(users["supervisor"].token)
+    bad = client.get("/api/recordings/north-gate", params={"start": "noon", "end": START}, headers=supervisor)
+    assert bad.status_code == 400 and "ISO-8601" in bad.json()["detail"]
+    backwards = client.get("/api/recordings/north-gate", params={"start": START + 10, "end": START},
+                           headers=supervisor)
+    assert backwards.status_code == 400
+    one_second = {"start": START, "end": START + 1}
+    unknown = client.get("/api/recordings/nowhere", params=one_second, headers=supervisor)
+    assert unknown.status_code == 404
+    anonymous = client.get("/api/recordings/north-gate", params={"start": START, "end": START + 1})
+    assert anonymous.status_code == 401
+
+
+def test_times_parse_as_iso_or_epoch() -> None:
+    assert parse_time("2025-11-28T10:00:00Z") == RECORDED_START
+    assert parse_time("2025-11-28T17:00:00+07:00") == RECORDED_START
+    assert parse_time("2025-11-28T10:00:00") == RECORDED_START  # no zone: UTC
+    assert parse_time(" 1764324000.5 ") == RECORDED_START + 0.5
+    with pytest.raises(ValueError, match="neither ISO-8601"):
+        parse_time("yesterday")
