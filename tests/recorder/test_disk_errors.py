@@ -9,11 +9,8 @@ unprivileged way gives a real ENOSPC; RLIMIT_FSIZE gives EFBIG per file, a diffe
 from __future__ import annotations
 
 import logging
-import os
 import shutil
-import subprocess
 import time
-from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
@@ -27,22 +24,6 @@ from wawai.stage import Stage
 pytestmark = pytest.mark.rtsp
 
 STOPPED = "recording stopped by a disk error"
-
-
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    if os.geteuid() != 0:
-        pytest.skip("mounting a size-limited tmpfs needs root")
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], capture_output=True,
-                          check=False)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount tmpfs: {done.stderr.decode().strip()}")
-    try:
-        yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 def in_state(stage: Stage, camera: str, state: str) -> bool:

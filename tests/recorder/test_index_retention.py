@@ -178,3 +178,15 @@ def test_export_across_segment_boundaries(storage: Path, recorder_db, tmp_path: 
     assert data.index(b"moov") < data.index(b"mdat")  # faststart
     import hashlib
     assert hashlib.sha256(data).hexdigest() == result.sha256
+
+
+def test_min_free_bytes_deletes_oldest_until_the_disk_has_room(small_disk: Path, recorder_db) -> None:
+    record(small_disk, recorder_db, "cam-a", START)
+    record(small_disk, recorder_db, "cam-b", START + 1)
+    before = sorted(rows(recorder_db), key=lambda r: r.start)
+    wanted = shutil.disk_usage(small_disk).free + before[0].bytes + before[1].bytes // 2
+    config = make_config(small_disk, site={"storage": {"path": str(small_disk), "min_free_bytes": wanted}})
+    result = Retention(config, recorder_db, live_paths=set, clock=lambda: START + 60).run_pass()
+    assert result.by_reason == {"quota": 2}
+    assert {r.path for r in rows(recorder_db)} == {r.path for r in before[2:]}
+    assert shutil.disk_usage(small_disk).free >= wanted
