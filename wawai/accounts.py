@@ -76,6 +76,23 @@ def create_user(
     return user
 
 
+def set_password(session: Session, user: User, password: str) -> None:
+    """New password; every browser session of the user ends (tokens stay: revoke them separately)."""
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"password too short: use at least {MIN_PASSWORD} characters")
+    user.password_hash = hash_password(password)
+    session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    session.flush()
+
+
+def set_disabled(session: Session, user: User, disabled: bool) -> None:
+    """A disabled user cannot sign in, and their sessions and tokens stop working at once."""
+    user.disabled = disabled
+    if disabled:
+        session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    session.flush()
+
+
 def authenticate(session: Session, name: str, password: str) -> User | None:
     user = find_user(session, name)
     if user is None or user.disabled:
@@ -93,6 +110,24 @@ def create_token(session: Session, user: User, name: str = "") -> str:
     session.add(ApiToken(user_id=user.id, name=name, token_hash=digest(token)))
     session.flush()
     return token
+
+
+def list_tokens(session: Session, user_name: str | None = None) -> list[ApiToken]:
+    query = select(ApiToken).join(User).order_by(User.name, ApiToken.id)
+    if user_name is not None:
+        query = query.where(User.name == user_name)
+    return list(session.scalars(query))
+
+
+def revoke_token(session: Session, token_id: int) -> str | None:
+    """Delete the token; returns the name of the user it belonged to (None: no such token)."""
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        return None
+    owner = row.user.name
+    session.delete(row)
+    session.flush()
+    return owner
 
 
 def user_for_token(session: Session, token: str) -> User | None:

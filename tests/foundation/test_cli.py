@@ -106,3 +106,38 @@ def test_console_entry_point_runs(argv):
                             timeout=60)
     assert result.returncode == 0
     assert "--config" in result.stdout
+
+
+def test_passwd_disable_and_token_revoke_take_effect_at_once(config_dir, monkeypatch, capsys, stage_context):
+    from webui.app import create_app
+
+    base = ["--config", str(config_dir)]
+    monkeypatch.setattr(sys, "stdin", io.StringIO("first password 1\n"))
+    main([*base, "user", "add", "kim", "--role", "admin"])
+    main([*base, "token", "create", "kim", "--label", "wall"])
+    token = capsys.readouterr().out.strip().splitlines()[-1]
+    bearer = {"Authorization": f"Bearer {token}"}
+    with TestClient(create_app(stage_context)) as client:
+        login = {"name": "kim", "password": "first password 1"}
+        assert client.post("/api/auth/login", json=login).status_code == 200
+        assert client.get("/api/auth/me").status_code == 200
+
+        monkeypatch.setattr(sys, "stdin", io.StringIO("second password 2\n"))
+        assert main([*base, "user", "passwd", "kim"]) == 0
+        assert client.get("/api/auth/me").status_code == 401  # the browser session ended
+        assert client.post("/api/auth/login", json=login).status_code == 401
+        assert client.get("/api/auth/me", headers=bearer).status_code == 200  # tokens are separate
+
+        assert main([*base, "user", "disable", "kim"]) == 0
+        assert client.get("/api/auth/me", headers=bearer).status_code == 401
+        assert main([*base, "user", "enable", "kim"]) == 0
+        assert client.get("/api/auth/me", headers=bearer).status_code == 200
+
+        capsys.readouterr()
+        assert main([*base, "token", "list", "kim"]) == 0
+        listed = capsys.readouterr().out.strip().splitlines()
+        assert len(listed) == 1 and "\tkim\twall\t" in listed[0] and token not in listed[0]
+        token_id = listed[0].split("\t")[0]
+        assert main([*base, "token", "revoke", token_id]) == 0
+        assert client.get("/api/auth/me", headers=bearer).status_code == 401
+        assert main([*base, "token", "revoke", token_id]) == 1

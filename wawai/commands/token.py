@@ -16,6 +16,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     create.add_argument("name", help="the user the token acts as")
     create.add_argument("--label", default="", help="what the token is for (shown in listings)")
     create.set_defaults(func=run_create)
+    listing = commands.add_parser("list", help="list tokens (id, user, label, dates), never the secret")
+    listing.add_argument("name", nargs="?", help="only this user's tokens")
+    listing.set_defaults(func=run_list)
+    revoke = commands.add_parser("revoke", help="revoke a token by the id `wawai token list` shows")
+    revoke.add_argument("id", type=int)
+    revoke.set_defaults(func=run_revoke)
 
 
 def run_create(args: argparse.Namespace) -> int:
@@ -31,4 +37,32 @@ def run_create(args: argparse.Namespace) -> int:
         record(db, operator_name(), "token.created", user=user.name, label=args.label)
         db.commit()
     print(token)
+    return 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    try:
+        config = config_from(args)
+    except CommandError as exc:
+        return fail(str(exc))
+    with database(config)() as db:
+        for row in accounts.list_tokens(db, args.name):
+            used = row.last_used_at.isoformat(timespec="seconds") if row.last_used_at else "never"
+            created = row.created_at.isoformat(timespec="seconds")
+            print(f"{row.id}\t{row.user.name}\t{row.name or '-'}\tcreated {created}\tused {used}")
+    return 0
+
+
+def run_revoke(args: argparse.Namespace) -> int:
+    try:
+        config = config_from(args)
+    except CommandError as exc:
+        return fail(str(exc))
+    with database(config)() as db:
+        owner = accounts.revoke_token(db, args.id)
+        if owner is None:
+            return fail(f"no token with id {args.id} (see `wawai token list`)")
+        record(db, operator_name(), "token.revoked", user=owner, token_id=args.id)
+        db.commit()
+    print(f"revoked token {args.id}")
     return 0

@@ -24,6 +24,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add.set_defaults(func=run_add)
     listing = commands.add_parser("list", help="list users")
     listing.set_defaults(func=run_list)
+    passwd = commands.add_parser("passwd", help="set a new password (stdin or asked); ends their sessions")
+    passwd.add_argument("name")
+    passwd.set_defaults(func=run_passwd)
+    for action, disabled in (("disable", True), ("enable", False)):
+        toggle = commands.add_parser(action, help=f"{action} a user (disabling ends sessions and tokens)")
+        toggle.add_argument("name")
+        toggle.set_defaults(func=run_toggle, disabled=disabled)
 
 
 def read_password() -> str:
@@ -62,4 +69,36 @@ def run_list(args: argparse.Namespace) -> int:
             if user.disabled:
                 fields.append("disabled")
             print("\t".join(fields))
+    return 0
+
+
+def run_passwd(args: argparse.Namespace) -> int:
+    try:
+        config = config_from(args)
+        with database(config)() as db:
+            user = accounts.find_user(db, args.name)
+            if user is None:
+                raise CommandError(f"no user {args.name!r}")
+            accounts.set_password(db, user, read_password())
+            record(db, operator_name(), "user.password_set", user=user.name)
+            db.commit()
+    except (CommandError, accounts.AccountError) as exc:
+        return fail(str(exc))
+    print(f"new password set for {args.name!r}; their browser sessions ended")
+    return 0
+
+
+def run_toggle(args: argparse.Namespace) -> int:
+    try:
+        config = config_from(args)
+        with database(config)() as db:
+            user = accounts.find_user(db, args.name)
+            if user is None:
+                raise CommandError(f"no user {args.name!r}")
+            accounts.set_disabled(db, user, args.disabled)
+            record(db, operator_name(), "user.disabled" if args.disabled else "user.enabled", user=user.name)
+            db.commit()
+    except CommandError as exc:
+        return fail(str(exc))
+    print(f"{'disabled' if args.disabled else 'enabled'} {args.name!r}")
     return 0
