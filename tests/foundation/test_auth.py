@@ -104,3 +104,22 @@ def test_security_headers_and_csp_without_inline_scripts(client):
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp
     assert answer.headers["x-content-type-options"] == "nosniff"
     assert answer.headers["x-frame-options"] == "DENY"
+
+
+class LeakyStage:
+    name = "probe"
+
+    def camera_status(self, camera_id: str) -> dict[str, object]:
+        return {"camera": camera_id, "last_error": "cannot open rtsp://admin:hunter22@10.0.0.5/ch1"}
+
+
+def test_camera_status_carries_each_stage_and_never_a_password(client, users, stage_context):
+    from wawai.stage import STAGES_SERVICE
+
+    stage_context.services[STAGES_SERVICE] = [LeakyStage()]
+    bearer = {"Authorization": f"Bearer {users['admin'].token}"}
+    answer = client.get("/api/cameras/north-gate", headers=bearer)
+    stages = answer.json()["status"]["stages"]
+    assert stages["probe"]["camera"] == "north-gate"
+    assert stages["probe"]["last_error"] == "cannot open rtsp://***@10.0.0.5/ch1"
+    assert "hunter22" not in answer.text
