@@ -37,11 +37,13 @@ QUEUE_PACKETS = 1024  # about a minute of video at 15 fps; a slow disk drops who
 
 class CameraRecorder:
     def __init__(self, camera_id: str, hub: StreamHub, storage: Path, segment_seconds: float,
-                 index: SegmentIndex, on_disk_full: Callable[[], None]) -> None:
+                 index: SegmentIndex, on_disk_full: Callable[[], None],
+                 on_state: Callable[[str, str | None], None] = lambda state, error: None) -> None:
         self.camera_id = camera_id
         self.hub = hub
         self.index = index
         self.on_disk_full = on_disk_full
+        self.on_state = on_state
         self.segmenter = Segmenter(storage, camera_id, segment_seconds, self._finished)
         self.state = "starting"
         self.error: str | None = None
@@ -113,12 +115,12 @@ class CameraRecorder:
                 self._stopping.wait(BATCH_SECONDS)
         except Exception:
             log.exception("camera %s: recorder thread failed", self.camera_id)
-            self.state = "error"
+            self._set_state("error", "recorder thread failed (see the log)")
             raise
         finally:
             self._finish_segment()
             if self.state != "error":
-                self.state = "stopped"
+                self._set_state("stopped")
 
     def _handle(self, packet: MediaPacket) -> None:
         if self.state == "disk_error" and (not packet.keyframe or time.monotonic() < self._retry_at):
@@ -142,8 +144,7 @@ class CameraRecorder:
         if self.state == "disk_error":
             log.info("camera %s: recording resumed after a disk error", self.camera_id)
             self._repair_later_files()
-        self.state = "recording"
-        self.error = None
+        self._set_state("recording")
 
     def _idle(self) -> None:
         if self.segmenter.current is None:
@@ -151,7 +152,7 @@ class CameraRecorder:
         if time.monotonic() - self._last_packet_at >= IDLE_SECONDS:
             self._finish_segment()
             self._gap_reason = self._offline_or_stall()
-            self.state = "waiting"
+            self._set_state("waiting")
 
     def _finish_segment(self) -> None:
         try:
@@ -163,6 +164,12 @@ class CameraRecorder:
         self.segments_written += 1
         self.last_segment_end = finished.end
         self.index.add_segment(self.camera_id, finished)
+
+    def _set_state(self, state: str, error: str | None = None) -> None:
+        changed = (state, error) != (self.state, self.error)
+        self.state, self.error = state, error
+        if changed:
+            self.on_state(state, error)
 
     def _offline_or_stall(self) -> str:
         try:
@@ -183,8 +190,7 @@ class CameraRecorder:
         self._retry_at = time.monotonic() + RETRY_SECONDS
         self._gap_reason = "disk_error"
         if self.state != "disk_error":
-            self.state = "disk_error"
-            self.error = _describe(exc)
+            self._set_state("disk_error", _describe(exc))
             log.error("camera %s: recording stopped by a disk error: %s (retrying while retention frees "
                       "space)", self.camera_id, self.error)
         if getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT):

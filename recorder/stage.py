@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,8 @@ class RecorderStage:
                 continue
             self.cameras[camera_id] = CameraRecorder(
                 camera_id, ctx.hub, self.storage, settings.segment_seconds, self.index,
-                on_disk_full=lambda: self.retention.wake(disk_full=True))
+                on_disk_full=lambda: self.retention.wake(disk_full=True),
+                on_state=partial(self._publish_state, camera_id))
         ctx.services[SERVICE_NAME] = RecordingsService(self.storage, ctx.sessions)
 
     def start(self) -> None:
@@ -57,6 +59,11 @@ class RecorderStage:
         if recorder is None:
             return {"state": "off"}
         return recorder.status()
+
+    def _publish_state(self, camera_id: str, state: str, error: str | None) -> None:
+        """Tell the WebSocket (and anyone else) at once when a camera's recording state changes."""
+        self.ctx.bus.publish({"type": "recording.status", "camera_id": camera_id, "state": state,
+                              "error": error})
 
     def _live_paths(self) -> set[Path]:
         return {path for recorder in self.cameras.values() if (path := recorder.current_path) is not None}

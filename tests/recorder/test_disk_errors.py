@@ -43,6 +43,7 @@ def test_full_disk_stops_recording_once_and_it_resumes_when_space_returns(rtsp_s
         handle.write(b"\0" * (shutil.disk_usage(small_disk).free - 48 * 1024))
     cameras = {"a": rtsp_server.url("vtest30"), "b": rtsp_server.url("vtest")}
     ctx, stage = build(write_recorder_config(tmp_path, cameras, storage=small_disk))
+    events = ctx.bus.subscribe()
     start(ctx, stage)
     try:
         for camera in cameras:
@@ -64,6 +65,13 @@ def test_full_disk_stops_recording_once_and_it_resumes_when_space_returns(rtsp_s
         assert frame_hashes(small_disk / row.path)  # everything indexed plays, including what was cut
     overview = ctx.services["recordings"].overview("a", 0, time.time() + 60)
     assert any(gap.reason == "disk_error" for gap in overview.gaps)
+    # Each change was pushed on the bus (the WebSocket forwards it), once, not per packet.
+    pushed = []
+    while (message := events.get(timeout=0)) is not None:
+        if message["type"] == "recording.status" and message["camera_id"] == "a":
+            pushed.append(message["state"])
+    assert pushed[-3:] == ["disk_error", "recording", "stopped"]  # perhaps "recording" first: 48 KB fit
+    assert pushed.count("disk_error") == 1
 
 
 def test_one_camera_that_cannot_write_leaves_the_others_recording(rtsp_server, tmp_path: Path,
