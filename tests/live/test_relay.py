@@ -13,6 +13,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 
 from tests.live.clip_hub import ClipHub
+from tests.live.loop import run_fresh
 from wawai.config.schema import WebSection
 from webui.live import LiveRelay, OfferError, ice
 
@@ -73,7 +74,7 @@ def with_relay(clips: dict[str, Path], body: Body, web: WebSection | None = None
             await relay.close()
             hub.close()
 
-    asyncio.run(main())
+    run_fresh(main())
 
 
 async def watch(relay: LiveRelay, camera: str, frames: int = 20) -> tuple[Viewer, str, float]:
@@ -196,7 +197,38 @@ def test_a_slow_viewer_restarts_at_a_keyframe_after_its_queue_overflows() -> Non
         track.stop()
         return sent
 
-    first, second, third = asyncio.run(main())
+    first, second, third = run_fresh(main())
     assert first[5] == 0
     assert second[4] == 0x65 and second[5] == 6  # on at the next keyframe, never a delta without its refs
     assert third[5] == 7
+
+
+def test_a_slow_viewer_never_holds_up_another() -> None:
+    from fractions import Fraction
+
+    from wawai.media import CodecParams, MediaPacket
+    from webui.live.fanout import GopFanout
+    from webui.live.track import PacketTrack
+
+    params = CodecParams(kind="video", codec="h264", time_base=Fraction(1, 90_000))
+
+    async def main() -> tuple[list[int], PacketTrack]:
+        fanout = GopFanout()
+        fast = PacketTrack(fanout.subscribe("fast", maxsize=8))
+        slow = PacketTrack(fanout.subscribe("slow", maxsize=8))  # never read, like a stuck browser
+        seen = []
+        for n in range(40):
+            key = n % 5 == 0
+            data = b"\x00\x00\x00\x01" + (b"\x65" if key else b"\x41") + bytes([n])
+            fanout.publish(MediaPacket("video", data, n, n, params.time_base, key, params))
+            seen.append(bytes(await fast.recv())[5])
+        fast.stop()
+        return seen, slow
+
+    seen, slow = run_fresh(main())
+    assert seen == list(range(40))  # every picture, in order, at once
+    queue = slow._subscription.queue
+    assert len(queue) <= 8 and queue.dropped >= 32  # the slow one dropped whole GOPs instead
+    kept = queue.get(timeout=0)
+    assert kept is not None and kept.keyframe  # and what it kept starts at a keyframe
+    slow.stop()

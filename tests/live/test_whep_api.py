@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from aiortc import RTCConfiguration, RTCPeerConnection
 from sqlalchemy import select
 
+from tests.live.loop import run_fresh
 from wawai.db.audit import AuditEntry
 
 
@@ -23,7 +22,7 @@ def make_offer() -> str:
         await pc.close()
         return sdp
 
-    return asyncio.run(offer())
+    return run_fresh(offer())
 
 
 def whep(client, camera: str, user, body: str, content_type: str = "application/sdp"):

@@ -67,4 +67,6 @@ def sign_in(page: Any, base_url: str, name: str, password: str) -> None:
     page.fill("input[name=name]", name)
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "login" not in url, timeout=15_000)
+    # The page after sign-in has loaded and shown who is signed in: no navigation is left in flight
+    # to race the test's next page.goto.
+    page.wait_for_selector(".topbar .user", timeout=15_000)

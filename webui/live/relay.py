@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from typing import Any
 
 from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
@@ -37,7 +38,7 @@ class LiveRelay:
         hub: StreamHub,
         web: WebSection,
         *,
-        connect_timeout: float = 30.0,
+        connect_timeout: float = 15.0,
         facts_wait: float = 3.0,
         transcode_width: int = 640,
         instant_start: bool = True,
@@ -72,10 +73,12 @@ class LiveRelay:
         stream = stream if stream in names else names[0]
         facts = await self._wait_for_facts(camera_id, stream)
         mode: Mode = "passthrough" if facts is None or facts.passthrough_ok else "transcoded"
-        subscription = self._subscribe(camera_id, stream, mode, names)
+        view_id = secrets.token_urlsafe(16)
+        # One subscriber name per viewer: ingest reports drops per name (CameraStatus streams[].drops).
+        subscription = self._subscribe(camera_id, stream, mode, names, f"live-{view_id[:8]}")
         track = PacketTrack(subscription)
         pc = RTCPeerConnection(self._configuration)
-        session = ViewerSession(camera_id, stream, mode, user_name, pc, track)
+        session = ViewerSession(camera_id, stream, mode, user_name, pc, track, id=view_id)
         try:
             session.answer_sdp = await self._answer(pc, track, offer_sdp)
         except Exception:
@@ -119,8 +122,9 @@ class LiveRelay:
             await asyncio.sleep(0.1)
         return facts
 
-    def _subscribe(self, camera_id: str, stream: str, mode: Mode, names: list[str]) -> PacketSubscription:
-        name = f"live-{camera_id}-{stream}"
+    def _subscribe(
+        self, camera_id: str, stream: str, mode: Mode, names: list[str], name: str
+    ) -> PacketSubscription:
         if mode == "passthrough":
             return self._hub.subscribe_packets(
                 camera_id, stream, name=name, maxsize=VIEWER_QUEUE, with_current_gop=self._instant_start,
@@ -137,7 +141,7 @@ class LiveRelay:
             )
             transcoder.start()
             self._transcoders[camera_id] = transcoder
-        return transcoder.subscribe(name + "-transcoded", VIEWER_QUEUE)
+        return transcoder.subscribe(name, VIEWER_QUEUE)
 
     def _release_transcoder(self, camera_id: str) -> None:
         transcoder = self._transcoders.get(camera_id)

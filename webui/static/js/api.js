@@ -18,8 +18,11 @@ export function toSignIn() {
   location.assign(`${LOGIN_PAGE}?next=${encodeURIComponent(next)}`);
 }
 
-export async function request(path, { method = "GET", json, body, headers = {}, redirect401 = true } = {}) {
-  const init = { method, credentials: "same-origin", headers: { ...headers } };
+export async function request(
+  path, { method = "GET", json, body, headers = {}, redirect401 = true, keepalive = false } = {},
+) {
+  // keepalive: the request outlives the page (a viewer's DELETE sent while the page unloads).
+  const init = { method, credentials: "same-origin", headers: { ...headers }, keepalive };
   if (json !== undefined) {
     init.body = JSON.stringify(json);
     init.headers["Content-Type"] = "application/json";

@@ -52,7 +52,7 @@ export async function openViewer(video, cameraId, stream, onState) {
       close: () => {
         pc.close();
         video.srcObject = null;
-        if (location) request(location, { method: "DELETE", redirect401: false }).catch(() => {});
+        if (location) request(location, { method: "DELETE", redirect401: false, keepalive: true }).catch(() => {});
       },
     };
   } catch (error) {
