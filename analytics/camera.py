@@ -5,7 +5,7 @@ tests and the benchmark). Every time is the frame's capture time (``VideoFrame.w
 
 When the detector runs:
 - there is motion (outside the motion masks), or
-- tracked objects are moving, or
+- tracked objects are moving, or a tracked object was just lost (missed once), or
 - tracked objects stand still: rechecked every ``recheck_seconds`` so they stay tracked, or
 - nothing happened for ``idle_recheck_seconds``: catches someone already standing there at start.
 """
@@ -167,8 +167,9 @@ class CameraPipeline:
         if self._last_detect is None or at - self._last_detect >= self.idle_recheck_seconds:
             return True
         tracks = self.tracker.tracks
-        if moving or any(t.moving for t in tracks if t.state != TrackState.TENTATIVE):
-            return True
+        settled = [t for t in tracks if t.state != TrackState.TENTATIVE]
+        if moving or any(t.moving or t.state == TrackState.LOST for t in settled):
+            return True  # a lost track is looked for on every frame until found or forgotten
         return bool(tracks) and at - self._last_detect >= self.recheck_seconds
 
     def _detect(
