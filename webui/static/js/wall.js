@@ -99,7 +99,7 @@ function buildCameraList() {
       text: camera.name,
       title: camera.group,
       onkeydown: (event) => {
-        // Enter puts the camera in the focused-before tile, else the first empty one.
+        // Enter puts the camera in the first empty tile (or the first tile when none is empty).
         if (event.key !== "Enter") return;
         const empty = state.tiles.indexOf(null);
         pick(empty >= 0 ? empty : 0, id);
