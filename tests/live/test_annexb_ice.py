@@ -17,7 +17,8 @@ def test_mp4_packets_become_annexb_with_parameter_sets_before_each_keyframe(h264
     with av.open(str(h264_clip)) as container:
         stream = container.streams.video[0]
         extradata = stream.codec_context.extradata
-        assert extradata is not None and not extradata.startswith(b"\x00\x00")  # the MP4 holds an avcC record, packets are AVCC
+        # The MP4 holds an avcC record and its packets are AVCC (length-prefixed), not Annex-B.
+        assert extradata is not None and not extradata.startswith(b"\x00\x00")
         types = []
         for packet in container.demux(stream):
             if packet.size == 0:
