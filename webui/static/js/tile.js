@@ -165,6 +165,7 @@ export class Tile {
     this.nameLabel.textContent = camera ? camera.name : "";
     this.stateBadge.textContent = camera ? t(`tile.state.${this.state}`) : "";
     this.stateBadge.dataset.state = this.state;
+    this.stateBadge.hidden = !camera;
     this.modeBadge.hidden = this.element.dataset.mode !== "transcoded";
     if (!camera) this.message.textContent = t("tile.empty");
     else if (this.state === "offline" || this.state === "error") this.message.textContent = t("tile.offline");
