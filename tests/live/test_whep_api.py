@@ -89,3 +89,13 @@ def test_layouts_are_saved_per_user(client, users):
     assert client.delete("/api/layouts/Night shift", headers=bearer(admin)).status_code == 404
     assert client.delete("/api/layouts/Night shift", headers=bearer(operator)).status_code == 204
     assert client.get("/api/layouts", headers=bearer(operator)).json() == []
+
+
+def test_open_views_are_closed_when_the_app_shuts_down(app, users):
+    from fastapi.testclient import TestClient
+
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        assert whep(client, "north-gate", users["operator"], make_offer()).status_code == 201
+        relay = app.state.live_relay
+        assert relay.stats()["sessions"] == 1
+    assert relay.stats()["sessions"] == 0
