@@ -1,23 +1,24 @@
 """Detection cost and alert latency: Wawai's analytics pipeline against raw onnxruntime on the same frames.
 
-    .venv/bin/python bench/detect.py [--model yolox-nano] [--rounds 3] [--latency-seconds 40]
+    .venv/bin/python bench/detect.py [--model yolox-nano] [--latency-seconds 40]
                                      [--camera-seconds 15] [--max-cameras 16]
 
 Scenarios, one after the other, in one run:
 
-    raw_onnxruntime   the detector session alone on the vtest frames at 5 fps (tensors made beforehand):
-                      the baseline, frames per second
-    pipeline          the same frames through CameraPipeline.process (motion gate, preprocessing,
-                      shared detector worker, decoding + NMS, tracker, rules): frames per second;
-                      overhead = raw / pipeline (best of --rounds alternating rounds each); the share of
-                      frames the motion gate kept from the detector (vtest, and the one-by-one clip)
+    throughput        baseline: the detector session alone on the vtest frames at 5 fps (tensors made
+                      beforehand); against it the same frames through CameraPipeline.process (motion
+                      gate, preprocessing, shared detector worker, decoding + NMS, tracker, rules).
+                      The two alternate frame by frame, so both see the same load on a shared machine;
+                      overhead_ratio = pipeline time / raw time. Also the share of frames the motion
+                      gate kept from the detector (vtest, and the indoor one-by-one clip)
     alert_latency     the full node: test RTSP server (vtest) -> ingest hub -> analytics stage -> DB ->
                       EventBus -> uvicorn WebSocket /api/events. Latency = the time the browser-side client
                       receives ``incident.created`` minus the triggering frame's capture time (``frame_ts``,
                       when ingest received its first packet): p50 and p95 over every intrusion in the run
-    max_cameras       N RTSP cameras (mounts of vtest) analysed at 5 fps by one stage; the largest N where
-                      every camera keeps >= 4.75 processed frames per second with no frame dropped by ingest
-                      nor the detector worker
+    max_cameras       N RTSP cameras (mounts of vtest) analysed at 5 fps by one stage, N = 1, 2, 4, ...;
+                      the largest N where every camera keeps >= 4.75 processed frames per second with no
+                      frame dropped by ingest nor the detector worker (and, separately, with under 1 %
+                      dropped)
 
 Prints one JSON line. The machine is shared: the load average at start is part of the output.
 """
@@ -73,48 +74,66 @@ def clip_frames(relative: str = "video/vtest_640x480_h264.mp4", fps: float = FPS
     return frames
 
 
-def raw_onnxruntime(detector: Detector, frames: list[np.ndarray]) -> dict[str, float]:
+def throughput(detector: Detector, frames: list[np.ndarray]) -> dict[str, Any]:
+    """Raw session runs and pipeline frames, interleaved frame by frame so both see the same load.
+
+    Raw: ``session.run`` on a tensor prepared beforehand. Pipeline: ``CameraPipeline.process`` on the
+    same picture (motion gate, preprocessing, worker hand-off, inference, decoding + NMS, tracker, rules).
+    """
     tensors = [prepare(image, detector.manifest.spec)[0][None] for image in frames]
     session, name = detector.session, detector.input_name
-    session.run(None, {name: tensors[0]})
-    started = time.perf_counter()
-    for tensor in tensors:
-        session.run(None, {name: tensor})
-    elapsed = time.perf_counter() - started
-    per_frame = elapsed / len(frames)
-    return {"frames": len(frames), "fps": round(1 / per_frame, 2), "ms_per_frame": round(per_frame * 1000, 2)}
-
-
-def pipeline_run(detector: Detector, frames: list[np.ndarray]) -> dict[str, float]:
     rule = {"name": "walk", "type": "intrusion", "zone": "walk", "objects": ["person"], "cooldown": 0}
     camera = CameraConfig.model_validate(
         {"id": "bench", "streams": {"main": "x.mp4"}, "zones": [{"name": "walk", "polygon": WALK}],
          "rules": [rule]}
     )
     detect = DetectSettings()
+    spec = detector.manifest.spec
     worker = DetectorWorker(detector)
     worker.start()
+    raw_s = pipe_s = 0.0
     try:
-        spec = detector.manifest.spec
-        engine = RuleEngine(camera, detect, ZoneInfo("UTC"))
-        size = (spec.input.width, spec.input.height)
-        pipeline = CameraPipeline(camera, detect, engine, worker=worker, store=None, bus=None,
-                                  model_size=size)
-        started = time.perf_counter()
-        for seq, image in enumerate(frames):
+        pipeline = CameraPipeline(camera, detect, RuleEngine(camera, detect, ZoneInfo("UTC")), worker=worker,
+                                  store=None, bus=None, model_size=(spec.input.width, spec.input.height))
+        session.run(None, {name: tensors[0]})
+        for seq, (image, tensor) in enumerate(zip(frames, tensors, strict=True)):
             t = seq / FPS
+            started = time.perf_counter()
+            session.run(None, {name: tensor})
+            middle = time.perf_counter()
             pipeline.process(VideoFrame("bench", "main", image, t, 1_800_000_000 + t, seq))
-        elapsed = time.perf_counter() - started
+            raw_s += middle - started
+            pipe_s += time.perf_counter() - middle
     finally:
         worker.stop()
     stats = pipeline.stats
+    count = len(frames)
     return {
-        "frames": stats.frames,
-        "fps": round(stats.frames / elapsed, 2),
-        "ms_per_frame": round(elapsed / stats.frames * 1000, 2),
+        "frames": count,
+        "raw_fps": round(count / raw_s, 2),
+        "raw_ms_per_frame": round(raw_s / count * 1000, 2),
+        "pipeline_fps": round(count / pipe_s, 2),
+        "pipeline_ms_per_frame": round(pipe_s / count * 1000, 2),
+        "overhead_ratio": round(pipe_s / raw_s, 3),
         "detector_runs": stats.detect_runs,
         "gate_skip_share": round(stats.gate_skips / stats.frames, 4),
     }
+
+
+def gate_share(detector: Detector, frames: list[np.ndarray]) -> float:
+    camera = CameraConfig.model_validate({"id": "gate", "streams": {"main": "x.mp4"}})
+    detect = DetectSettings()
+    worker = DetectorWorker(detector)
+    worker.start()
+    try:
+        pipeline = CameraPipeline(camera, detect, RuleEngine(camera, detect, ZoneInfo("UTC")), worker=worker,
+                                  store=None, bus=None)
+        for seq, image in enumerate(frames):
+            t = seq / FPS
+            pipeline.process(VideoFrame("gate", "main", image, t, 1_800_000_000 + t, seq))
+    finally:
+        worker.stop()
+    return round(pipeline.stats.gate_skips / pipeline.stats.frames, 4)
 
 
 # --- the full node ---------------------------------------------------------------------------------
@@ -234,25 +253,33 @@ def cameras_sustained(media: Path, model: str, count: int, seconds: float) -> di
                 dropped_before = sum(worker.load(c)["dropped"] for c in before) if worker else 0
                 time.sleep(seconds)
                 fps: dict[str, float] = {}
-                drops = 0
+                frame_drops = 0
+                analysed = 0
                 for cid, pipeline in node.stage.pipelines.items():
                     frames0, drops0 = before[cid]
                     fps[cid] = (pipeline.stats.frames - frames0) / seconds
-                    drops += pipeline.stats.frame_drops - drops0
-                if worker:
-                    drops += sum(worker.load(c)["dropped"] for c in before) - dropped_before
+                    analysed += pipeline.stats.frames - frames0
+                    frame_drops += pipeline.stats.frame_drops - drops0
+                dropped_after = sum(worker.load(c)["dropped"] for c in before) if worker else 0
+                worker_drops = dropped_after - dropped_before
                 queue_ms = max(worker.load(c)["queue_ms"] for c in before) if worker else None
+                inference_ms = max(worker.load(c)["inference_ms"] for c in before) if worker else None
             finally:
                 node.stop()
     finally:
         server.stop()
     slowest = min(fps.values()) if fps else 0.0
+    drops = frame_drops + worker_drops
     return {
         "cameras": count,
         "min_fps": round(slowest, 2),
-        "drops": drops,
+        "frame_drops": frame_drops,  # frames ingest dropped because analysis fell behind
+        "worker_drops": worker_drops,  # pictures the detector worker dropped
+        "drop_share": round(drops / max(1, analysed + drops), 4),
         "max_queue_ms": queue_ms,
+        "max_inference_ms": inference_ms,
         "ok": slowest >= 0.95 * FPS and drops == 0,
+        "ok_1pct": slowest >= 0.95 * FPS and drops <= 0.01 * (analysed + drops),
     }
 
 
@@ -261,7 +288,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=formatter)
     parser.add_argument("--model", default="yolox-nano")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--latency-seconds", type=float, default=40.0)
     parser.add_argument("--camera-seconds", type=float, default=15.0)
     parser.add_argument("--max-cameras", type=int, default=16)
@@ -270,21 +296,12 @@ def main() -> None:
     result: dict[str, Any] = {"bench": "detect", "model": args.model, "load_avg_at_start": os.getloadavg()[0]}
     detector = Detector(load_manifest(args.model, ["models"], REPO), threads=args.threads)
     frames = clip_frames()
-    # The machine is shared: alternate the two and keep each one's best round, so a burst of someone
-    # else's work does not decide the ratio.
-    raws, pipes = [], []
-    for _ in range(args.rounds):
-        raws.append(raw_onnxruntime(detector, frames))
-        pipes.append(pipeline_run(detector, frames))
-    raw = max(raws, key=lambda r: r["fps"])
-    pipe = max(pipes, key=lambda r: r["fps"])
-    result["raw_onnxruntime"] = raw
-    result["pipeline"] = pipe
-    result["overhead_ratio"] = round(raw["fps"] / pipe["fps"], 3)
-    result["gate_skip_share_vtest"] = pipe["gate_skip_share"]
+    result["throughput"] = throughput(detector, frames)
+    result["overhead_ratio"] = result["throughput"]["overhead_ratio"]
+    result["gate_skip_share_vtest"] = result["throughput"]["gate_skip_share"]
     # vtest has people walking in every frame; the indoor clip has empty stretches between people.
-    people = pipeline_run(detector, clip_frames("video/intel_one-by-one-person_768x432_60s_h264.mp4"))
-    result["gate_skip_share_one_by_one_clip"] = people["gate_skip_share"]
+    people = clip_frames("video/intel_one-by-one-person_768x432_60s_h264.mp4")
+    result["gate_skip_share_one_by_one_clip"] = gate_share(detector, people)
 
     from tests.support.rtsp_fixtures import RtspServer, build_media
 
@@ -298,16 +315,19 @@ def main() -> None:
         server.stop()
 
     steps: list[dict[str, Any]] = []
-    best = 0
-    count = 2
+    strict = loose = 0
+    count = 1
     while count <= args.max_cameras:
         step = cameras_sustained(media["vtest"], args.model, count, args.camera_seconds)
         steps.append(step)
-        if not step["ok"]:
+        if all(done["ok"] for done in steps):
+            strict = count
+        if not step["ok_1pct"]:
             break
-        best = count
-        count += 2
-    result["max_cameras_5fps"] = best
+        loose = count
+        count = 2 if count == 1 else count + 2
+    result["max_cameras_5fps"] = strict  # no frame dropped at all, every camera >= 4.75 fps
+    result["max_cameras_5fps_under_1pct_drops"] = loose
     result["camera_steps"] = steps
     print(json.dumps(result))
 
