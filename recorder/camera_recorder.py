@@ -18,6 +18,7 @@ from typing import Any
 import av
 
 from recorder.index import SegmentIndex
+from recorder.paths import relative_to_storage
 from recorder.recovery import CannotWrite, repair_segment
 from recorder.segment_file import FinishedFile
 from recorder.segmenter import Segmenter
@@ -25,6 +26,7 @@ from wawai.db.recordings import CONTIGUOUS_SECONDS
 from wawai.hub import PacketSubscription, StreamHub
 from wawai.media import MediaPacket
 from wawai.queues import Closed
+from wawai.recordings import SegmentView
 from wawai.status import CameraState
 
 log = logging.getLogger(__name__)
@@ -77,6 +79,19 @@ class CameraRecorder:
     @property
     def current_path(self) -> Path | None:
         return self.segmenter.current_path
+
+    def live_view(self) -> SegmentView | None:
+        """The segment being written, as far as it goes now (other threads call this)."""
+        current, until = self.segmenter.current, self.segmenter.written_until()
+        if current is None or until is None:
+            return None
+        try:
+            size = current.path.stat().st_size
+        except OSError:
+            return None
+        return SegmentView(self.camera_id, current.start, until, size,
+                           relative_to_storage(self.segmenter.storage, current.path),
+                           current.video_params.codec, live=True)
 
     def status(self) -> dict[str, Any]:
         subscription = self._subscription

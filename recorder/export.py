@@ -29,15 +29,16 @@ def _stream_key(container: InputContainer) -> tuple[object, ...]:
     return ctx.name, ctx.width, ctx.height, ctx.extradata
 
 
-def _video_zero(path: Path) -> float:
-    """Stream seconds of a segment's first picture: the segment's indexed start time."""
+def _video_zero(path: Path) -> float | None:
+    """Stream seconds of a segment's first picture (its indexed start time); None before any picture
+    reached the disk (a segment that has just started)."""
     with av.open(str(path)) as container:
         video = container.streams.video[0]
         assert video.time_base is not None
         for packet in container.demux(video):
             if packet.pts is not None:
                 return float(packet.pts * video.time_base)
-    raise ValueError(f"{path} holds no video")
+    return None
 
 
 def _keyframe_at_or_before(path: Path, segment_start: float, wanted: float) -> float:
@@ -68,6 +69,58 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+class _Clip:
+    """The output file and what it needs to place each stream's packets after the previous ones."""
+
+    def __init__(self, out: av.container.OutputContainer, origin: float, end: float) -> None:
+        self.out = out
+        self.origin = origin
+        self.end = end
+        self.key: tuple[object, ...] | None = None
+        self.streams: dict[str, av.stream.Stream] = {}
+        self.last_dts: dict[str, int] = {}
+        self.last_end = origin
+
+    def add(self, storage: Path, segment: SegmentView) -> bool:
+        """Copy the segment's packets inside [origin, end); False when the camera's stream changed."""
+        zero = _video_zero(storage / segment.path)
+        if zero is None:
+            return True
+        with av.open(str(storage / segment.path)) as source:
+            if self.key is None:
+                self.key = _stream_key(source)
+                for stream in source.streams.video[:1] + source.streams.audio[:1]:
+                    self.streams[stream.type] = self.out.add_stream_from_template(stream)
+            elif _stream_key(source) != self.key:
+                log.info("clip stops at %s: the camera's stream changed there", segment.path)
+                return False
+            packets = source.demux([s for s in source.streams if s.type in self.streams])
+            try:
+                for packet in packets:
+                    if packet.is_corrupt:
+                        break  # the end of a segment still being written: its last fragment is incomplete
+                    self._copy(packet, segment.start - zero)
+            except av.FFmpegError as exc:
+                log.info("clip stops inside %s: %s", segment.path, exc)
+        return True
+
+    def _copy(self, packet: av.Packet, offset: float) -> None:
+        if packet.pts is None or packet.dts is None or packet.time_base is None:
+            return
+        kind, tb = packet.stream.type, packet.time_base
+        at = offset + float(packet.pts * tb)
+        if at < self.origin - 1e-6 or at >= self.end:
+            return
+        dts = round((offset + float(packet.dts * tb) - self.origin) / tb)
+        dts = max(dts, self.last_dts.get(kind, -(1 << 62)) + 1)
+        self.last_dts[kind] = dts
+        if kind == "video":
+            self.last_end = max(self.last_end, at + float((packet.duration or 0) * tb))
+        packet.stream = self.streams[kind]
+        packet.pts, packet.dts = max(round((at - self.origin) / tb), dts), dts
+        self.out.mux(packet)
+
+
 def join_segments(storage: Path, segments: Sequence[SegmentView], start: float, end: float,
                   output: Path) -> ClipResult:
     if not segments:
@@ -76,45 +129,17 @@ def join_segments(storage: Path, segments: Sequence[SegmentView], start: float, 
     origin = _keyframe_at_or_before(storage / first.path, first.start, start)
     output.parent.mkdir(parents=True, exist_ok=True)
     temp = output.with_name(output.name + ".part")
-    last_end = origin
     try:
         with av.open(str(temp), "w", format="mp4", options={"movflags": "+faststart"}) as out:
-            key: tuple[object, ...] | None = None
-            mapping: dict[str, av.stream.Stream] = {}
-            last_dts: dict[str, int] = {}
+            clip = _Clip(out, origin, end)
             for segment in segments:
-                zero = _video_zero(storage / segment.path)
-                with av.open(str(storage / segment.path)) as source:
-                    if key is None:
-                        key = _stream_key(source)
-                        for stream in (source.streams.video[:1] + source.streams.audio[:1]):
-                            mapping[stream.type] = out.add_stream_from_template(stream)
-                    elif _stream_key(source) != key:
-                        log.info("clip stops at %s: the camera's stream changed there", segment.path)
-                        break
-                    kept = [s for s in source.streams if s.type in mapping]
-                    for packet in source.demux(kept):
-                        if packet.pts is None or packet.dts is None or packet.time_base is None:
-                            continue
-                        kind = packet.stream.type
-                        tb = packet.time_base
-                        at = segment.start + float(packet.pts * tb) - zero
-                        if at < origin - 1e-6 or at >= end:
-                            continue
-                        dts_at = segment.start + float(packet.dts * tb) - zero
-                        out_stream = mapping[kind]
-                        dts = round((dts_at - origin) / tb)
-                        dts = max(dts, last_dts.get(kind, -(1 << 62)) + 1)
-                        pts = max(round((at - origin) / tb), dts)
-                        last_dts[kind] = dts
-                        if kind == "video":
-                            last_end = max(last_end, at + float((packet.duration or 0) * tb))
-                        packet.stream = out_stream
-                        packet.pts, packet.dts = pts, dts
-                        out.mux(packet)
+                if not clip.add(storage, segment):
+                    break
+            if clip.key is None:
+                raise NothingRecorded(f"no picture on disk yet between {start} and {end}")
         os.replace(temp, output)
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
-    return ClipResult(path=output, sha256=sha256_of(output), start=origin, end=last_end,
-                      duration=last_end - origin, bytes=output.stat().st_size)
+    return ClipResult(path=output, sha256=sha256_of(output), start=origin, end=clip.last_end,
+                      duration=clip.last_end - origin, bytes=output.stat().st_size)

@@ -123,6 +123,13 @@ class Segmenter:
         assert self._anchor is not None
         return self._anchor + packet.pts_seconds
 
+    def written_until(self) -> float | None:
+        """End time of the last frame handed to the current segment (read from other threads)."""
+        current, anchor, last = self.current, self._anchor, self._last_pts
+        if current is None or anchor is None or last is None:
+            return None
+        return anchor + seconds(last + self._step, current.video_params.time_base)
+
     def _end_of_last_frame(self) -> float:
         assert self.current is not None and self._anchor is not None
         params = self.current.video_params

@@ -12,7 +12,7 @@ from recorder.index import SegmentIndex
 from recorder.recovery import reconcile
 from recorder.retention import Retention
 from recorder.service import RecordingsService
-from wawai.recordings import SERVICE_NAME
+from wawai.recordings import SERVICE_NAME, SegmentView
 from wawai.stage import StageContext
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ class RecorderStage:
                 camera_id, ctx.hub, self.storage, settings.segment_seconds, self.index,
                 on_disk_full=lambda: self.retention.wake(disk_full=True),
                 on_state=partial(self._publish_state, camera_id))
-        ctx.services[SERVICE_NAME] = RecordingsService(self.storage, ctx.sessions)
+        ctx.services[SERVICE_NAME] = RecordingsService(self.storage, ctx.sessions, self._live_segment)
 
     def start(self) -> None:
         # Before any new file exists, so every file without a row is one a crash cut short.
@@ -64,6 +64,10 @@ class RecorderStage:
         """Tell the WebSocket (and anyone else) at once when a camera's recording state changes."""
         self.ctx.bus.publish({"type": "recording.status", "camera_id": camera_id, "state": state,
                               "error": error})
+
+    def _live_segment(self, camera_id: str) -> SegmentView | None:
+        recorder = self.cameras.get(camera_id)
+        return recorder.live_view() if recorder is not None else None
 
     def _live_paths(self) -> set[Path]:
         return {path for recorder in self.cameras.values() if (path := recorder.current_path) is not None}

@@ -22,6 +22,7 @@ class SegmentView:
     bytes: int
     path: str  # relative to the storage folder
     codec: str
+    live: bool = False  # still being written: ``end`` is the last frame so far, ``bytes`` so far
 
     @property
     def duration(self) -> float:

@@ -24,6 +24,14 @@ def test_rtsp_stream_recorded_in_contiguous_keyframe_segments_with_exact_frames(
         wait_for(lambda: len(segment_rows(ctx)) >= 4, 30, "four finished segments")
         status = stage.camera_status("cam")
         assert status["state"] == "recording" and status["error"] is None
+        # The segment being written is listed and exported too, as far as it reached the disk.
+        service = ctx.services["recordings"]
+        live = wait_for(lambda: [s for s in service.overview("cam", 0, time.time() + 60).segments
+                                 if s.live and s.duration >= 1.2], 10, "a second in the live segment")[0]
+        assert live.start == pytest.approx(segment_rows(ctx)[-1].end, abs=1e-6)
+        exported = service.export_clip("cam", live.start, live.end, tmp_path / "live.mp4")
+        assert exported.start == live.start and 0.9 <= exported.duration <= live.duration
+        assert len(frame_hashes(tmp_path / "live.mp4")) == round(exported.duration * 10)
     finally:
         stop(ctx, stage)
     rows = segment_rows(ctx)
