@@ -43,8 +43,6 @@ class PacketTrack(MediaStreamTrack):
         self._last_ts = -MIN_STEP
         self._have_keyframe = False
         self._drops_seen = 0
-        self.pictures_sent = 0
-        self.first_sent_at: float | None = None  # monotonic time of the first picture handed to aiortc
 
     async def recv(self) -> av.Packet:
         if self.readyState != "live":
@@ -56,9 +54,6 @@ class PacketTrack(MediaStreamTrack):
         out.pts = ts
         out.dts = ts
         out.time_base = TIME_BASE
-        self.pictures_sent += 1
-        if self.first_sent_at is None:
-            self.first_sent_at = time.monotonic()
         return out
 
     async def _next_picture(self) -> MediaPacket:
