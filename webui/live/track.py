@@ -12,7 +12,6 @@ shows up as a gap of real time. Both keep the timestamps monotonic for the brows
 
 from __future__ import annotations
 
-import logging
 import time
 from fractions import Fraction
 
@@ -24,8 +23,6 @@ from wawai.hub import PacketSubscription
 from wawai.media import MediaPacket
 from wawai.queues import Closed
 from webui.live.annexb import AnnexBWriter
-
-log = logging.getLogger(__name__)
 
 RTP_CLOCK = 90_000
 TIME_BASE = Fraction(1, RTP_CLOCK)

@@ -53,10 +53,6 @@ class SharedTranscoder:
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
 
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
     def start(self) -> None:
         self._source = self._hub.subscribe_packets(
             self.camera_id, self.stream, name="live-transcode", maxsize=256, with_current_gop=True,
