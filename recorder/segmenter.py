@@ -44,7 +44,6 @@ class Segmenter:
         self._step = 0  # the last spacing between video frames (source time base)
         self._audio: CodecParams | None = None
         self._audio_refused: str | None = None
-        self.packets = 0
         self._broken: SegmentFile | None = None  # a segment whose close() failed (disk full)
         self._params: CodecParams | None = None  # the video parameters as ingest gave them, this segment
 
@@ -69,7 +68,6 @@ class Segmenter:
             self._open(packet)
         assert self.current is not None
         self.current.write(packet)
-        self.packets += 1
         if self._last_pts is not None and packet.pts > self._last_pts:
             self._step = packet.pts - self._last_pts
         self._last_pts = packet.pts
