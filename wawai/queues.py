@@ -32,6 +32,7 @@ class DropQueue(Generic[T]):
         self._items: deque[T] = deque()
         self._cond = threading.Condition()
         self._closed = False
+        self._skip_to_keyframe = False  # a GOP drop emptied the queue: wait for the next keyframe
         self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
 
     def __len__(self) -> int:
@@ -45,8 +46,13 @@ class DropQueue(Generic[T]):
         with self._cond:
             if self._closed:
                 return
+            keyframe = self._is_keyframe is not None and self._is_keyframe(item)
             if len(self._items) >= self.maxsize:
                 self._make_room()
+            if self._skip_to_keyframe and not keyframe:
+                self.dropped += 1
+                return
+            self._skip_to_keyframe = False
             self._items.append(item)
             self._cond.notify()
             self._wake_async()
@@ -62,6 +68,8 @@ class DropQueue(Generic[T]):
         while self._items and not self._is_keyframe(self._items[0]):
             self._items.popleft()
             self.dropped += 1
+        # With the whole queue gone, what follows is the rest of a GOP whose keyframe was dropped.
+        self._skip_to_keyframe = not self._items
 
     def _wake_async(self) -> None:
         waiters, self._waiters = self._waiters, []
