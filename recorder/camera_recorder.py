@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 IDLE_SECONDS = 3.0  # no packet for this long: close the segment so it is complete on disk
 RETRY_SECONDS = 2.0
 BATCH_SECONDS = 0.2
+WRITE_ERRORS = ("disk_error", "stream_error")
+DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS, errno.EIO,
+                         errno.ENOTDIR, errno.ENOENT, errno.EISDIR, errno.EEXIST, errno.EFBIG, errno.ENODEV})
 QUEUE_PACKETS = 1024  # about a minute of video at 15 fps; a slow disk drops whole GOPs beyond that
 
 
@@ -138,7 +141,7 @@ class CameraRecorder:
                 self._set_state("stopped")
 
     def _handle(self, packet: MediaPacket) -> None:
-        if self.state == "disk_error" and (not packet.keyframe or time.monotonic() < self._retry_at):
+        if self.state in WRITE_ERRORS and (not packet.keyframe or time.monotonic() < self._retry_at):
             return
         before = self.segmenter.current
         try:
@@ -156,8 +159,8 @@ class CameraRecorder:
             self.index.add_gap(self.camera_id, hole_start, current.start, reason)
         self._gap_reason = None
         self._hole_since = None
-        if self.state == "disk_error":
-            log.info("camera %s: recording resumed after a disk error", self.camera_id)
+        if self.state in WRITE_ERRORS:
+            log.info("camera %s: recording resumed after %s", self.camera_id, self.state.replace("_", " "))
             self._repair_later_files()
         self._set_state("recording")
 
@@ -196,6 +199,11 @@ class CameraRecorder:
     # --- disk errors ------------------------------------------------------------------------------
 
     def _disk_error(self, exc: BaseException, packet: MediaPacket | None = None) -> None:
+        """A write failed: the disk (full, not writable) or, rarely, the muxer refusing a packet. Either
+        way the segment is closed, the error logged once, and the next keyframe after RETRY_SECONDS
+        tries a new segment."""
+        code = getattr(exc, "errno", None)
+        kind = "disk_error" if isinstance(exc, OSError) and code in DISK_ERRNOS else "stream_error"
         start = self.segmenter.current.start if self.segmenter.current else None
         if self.last_segment_end is None and self._hole_since is None:
             self._hole_since = start or (packet.wallclock if packet is not None else time.time())
@@ -203,12 +211,13 @@ class CameraRecorder:
         if broken is not None and start is not None:
             self._to_repair.append((broken, start))
         self._retry_at = time.monotonic() + RETRY_SECONDS
-        self._gap_reason = "disk_error"
-        if self.state != "disk_error":
-            self._set_state("disk_error", _describe(exc))
-            log.error("camera %s: recording stopped by a disk error: %s (retrying while retention frees "
-                      "space)", self.camera_id, self.error)
-        if getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT):
+        self._gap_reason = kind
+        if self.state != kind:
+            self._set_state(kind, _describe(exc))
+            what = "a disk error" if kind == "disk_error" else "an error writing the stream"
+            log.error("camera %s: recording stopped by %s: %s (retrying every %g s)", self.camera_id, what,
+                      self.error, RETRY_SECONDS)
+        if code in (errno.ENOSPC, errno.EDQUOT):
             self.on_disk_full()
 
     def _repair_later_files(self) -> None:
