@@ -28,7 +28,7 @@ from wawai.config.loader import load_config
 from wawai.db.base import make_sessionmaker
 from wawai.db.incidents import Incident
 from wawai.db.migrate import upgrade
-from wawai.stage import StageContext
+from wawai.stage import STAGES_SERVICE, StageContext
 from webui.app import create_app
 
 pytestmark = pytest.mark.rtsp
@@ -213,6 +213,12 @@ def _check_api(node: Node, incidents: list[Incident]) -> None:
         assert client.get(f"/api/incidents/{first.id}/snapshot.jpg", headers=op).status_code == 403
         assert client.get("/api/incidents", params={"camera": "vt"}, headers=op).status_code == 403
         assert client.get("/api/incidents", headers=op).json()["total"] == 0
+
+        # The stage's facts reach the camera status the API shows (queue and inference time included).
+        node.ctx.services[STAGES_SERVICE] = [node.stage]
+        shown = client.get("/api/cameras/vt", headers=sup).json()["status"]["stages"]["analytics"]
+        assert shown["state"] == "running" and shown["detector"]["inference_ms"] > 0
+        assert "queue_ms" in shown["detector"]
 
 
 def test_wrong_model_file_degrades_to_motion_only(rtsp_server, node_factory, tmp_path: Path):
