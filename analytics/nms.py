@@ -26,21 +26,26 @@ def iou_matrix(a: npt.NDArray[np.floating], b: npt.NDArray[np.floating]) -> npt.
     return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
 
 
-def nms(boxes: FloatArray, scores: FloatArray, classes: IntArray, iou: float) -> IntArray:
-    """Indices kept, highest score first; boxes of different classes never suppress each other."""
+def nms(
+    boxes: FloatArray, scores: FloatArray, classes: IntArray, iou: float, max_boxes: int = 1000
+) -> IntArray:
+    """Indices kept, highest score first; boxes of different classes never suppress each other.
+
+    Only the ``max_boxes`` best-scoring boxes take part (the usual pre-NMS top-k), which also bounds the
+    IoU matrix computed here in one go.
+    """
     if len(boxes) == 0:
         return np.zeros(0, dtype=np.int64)
+    order = np.argsort(-scores, kind="stable")[:max_boxes]
     # Offsetting each class far apart makes one pass handle all classes (the usual batched-NMS trick).
-    offset = classes.astype(np.float64)[:, None] * (float(boxes.max()) + 1.0)
-    shifted = boxes.astype(np.float64) + offset
-    order = np.argsort(-scores, kind="stable")
+    offset = classes[order].astype(np.float64)[:, None] * (float(boxes.max()) + 1.0)
+    shifted = boxes[order].astype(np.float64) + offset
+    overlaps = iou_matrix(shifted, shifted) > iou
+    suppressed = np.zeros(len(order), dtype=bool)
     keep: list[int] = []
-    while len(order):
-        best = int(order[0])
-        keep.append(best)
-        if len(order) == 1:
-            break
-        rest = order[1:]
-        overlaps = iou_matrix(shifted[best : best + 1], shifted[rest])[0]
-        order = rest[overlaps <= iou]
+    for rank in range(len(order)):
+        if suppressed[rank]:
+            continue
+        keep.append(int(order[rank]))
+        suppressed |= overlaps[rank]
     return np.asarray(keep, dtype=np.int64)

@@ -43,11 +43,14 @@ def decode(
     output: npt.NDArray[np.float32], width: int, height: int, threshold: float
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.int64]]:
     grid, strides = _grid(width, height)
-    class_scores = output[:, 5:] * output[:, 4:5]
+    # score = obj * cls <= obj: rows whose objectness is already below the threshold cannot pass.
+    candidates = np.flatnonzero(output[:, 4] >= threshold)
+    rows, grid, strides = output[candidates], grid[candidates], strides[candidates]
+    class_scores = rows[:, 5:] * rows[:, 4:5]
     classes = class_scores.argmax(axis=1)
     scores = class_scores[np.arange(len(classes)), classes]
     keep = scores >= threshold
-    rows, grid, strides = output[keep], grid[keep], strides[keep]
+    rows, grid, strides = rows[keep], grid[keep], strides[keep]
     centre = (rows[:, 0:2] + grid) * strides
     size = np.exp(rows[:, 2:4]) * strides
     boxes = np.concatenate([centre - size / 2, centre + size / 2], axis=1).astype(np.float32)
