@@ -39,7 +39,7 @@ class TimeRange:
 class Gap:
     start: float
     end: float
-    reason: str  # "offline", "disk_error", "stall", "stopped", or "not_recorded" when nobody said why
+    reason: str  # "offline", "stall", "disk_error", "stream_error", "stopped"; "not_recorded" if unknown
 
 
 @dataclass(frozen=True, slots=True)
