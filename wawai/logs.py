@@ -97,15 +97,31 @@ def install_masking() -> None:
     _installed = True
 
 
+class StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time of each record (as logging's last resort does),
+    so replacing or closing an earlier stderr (pytest capture, daemons) never breaks logging."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> IO[str]:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: IO[str]) -> None:
+        pass
+
+
 def setup_logging(level: str | int = "INFO", stream: IO[str] | None = None) -> None:
     """Install the one format and credential masking on the root logger; safe to call twice."""
     install_masking()
     root = logging.getLogger()
     root.setLevel(level)
-    for handler in list(root.handlers):
-        if getattr(handler, "_wawai", False):
-            root.removeHandler(handler)
-    handler = logging.StreamHandler(stream or sys.stderr)
+    for old in list(root.handlers):
+        if getattr(old, "_wawai", False):
+            root.removeHandler(old)
+    handler: logging.Handler = logging.StreamHandler(stream) if stream else StderrHandler()
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
     handler.addFilter(CredentialFilter())
     handler._wawai = True  # type: ignore[attr-defined]
