@@ -53,8 +53,17 @@ def test_get_times_out_and_close_ends_consumers():
 def test_async_consumer_woken_from_another_thread():
     queue: DropQueue[int] = DropQueue(4)
 
+    def produce() -> None:
+        for item in (7, 8):
+            queue.put(item)
+
     async def consume() -> list[int]:
-        threading.Timer(0.05, lambda: [queue.put(i) for i in (7, 8)]).start()
+        threading.Timer(0.05, produce).start()
         return [await queue.get_async(), await queue.get_async()]
 
-    assert asyncio.run(consume()) == [7, 8]
+    # A loop of its own in a thread: a session-wide Playwright keeps a loop running in the main thread.
+    result: list[list[int]] = []
+    runner = threading.Thread(target=lambda: result.append(asyncio.run(consume())))
+    runner.start()
+    runner.join(timeout=10)
+    assert result == [[7, 8]]
