@@ -4,7 +4,9 @@ N cameras (default 8) read a 1280x720 15 fps H.264 stream (the vtest clip scaled
 by the gst-rtsp-server test server; one RTSP session per camera). Wawai's ingest hub + recorder record
 them into 10 s fMP4 segments while, at the same time, N ``ffmpeg -rtsp_transport tcp -i URL -c copy -f
 segment -segment_time 10`` processes record the same streams. Both sides include reading RTSP. CPU is
-counted from each process's own user+system time over the same window after a warm-up. Then a 10-minute
+counted from each process's own user+system time over the same window after a warm-up: ``wawai_cpu`` is
+the whole Python process (with the benchmark's own threads), ``ingest_plus_recorder`` only the ingest
+(``ingest-*``) and recorder (``recorder-*``) threads, each against ``ffmpeg_segment``. Then a 10-minute
 clip is exported from 10 minutes of segments made from the same stream (timed, single run).
 
     .venv/bin/python bench/record.py [--cameras 8] [--seconds 60]
@@ -55,11 +57,12 @@ def child_cpu(pid: int) -> float:
     return _stat_cpu(Path(f"/proc/{pid}/stat"))
 
 
-def recorder_threads_cpu() -> float:
-    """CPU of the recorder's own threads (per-camera writers, retention): the rest is ingest and Python."""
+def threads_cpu(prefix: str) -> float:
+    """CPU of this process's threads whose name starts with ``prefix`` (recorder-: per-camera writers and
+    retention; ingest-: RTSP readers and the hub's watchdog)."""
     total = 0.0
     for thread in threading.enumerate():
-        if thread.name.startswith("recorder-") and thread.native_id is not None:
+        if thread.name.startswith(prefix) and thread.native_id is not None:
             try:
                 total += _stat_cpu(Path(f"/proc/self/task/{thread.native_id}/stat"))
             except FileNotFoundError:
@@ -114,10 +117,10 @@ def main() -> None:
         try:
             time.sleep(WARMUP_SECONDS)
             ours0, theirs0, wall0 = own_cpu(), [child_cpu(p.pid) for p in procs], time.monotonic()
-            writers0 = recorder_threads_cpu()
+            writers0, readers0 = threads_cpu("recorder-"), threads_cpu("ingest-")
             time.sleep(args.seconds)
             ours1, theirs1, wall1 = own_cpu(), [child_cpu(p.pid) for p in procs], time.monotonic()
-            writers1 = recorder_threads_cpu()
+            writers1, readers1 = threads_cpu("recorder-"), threads_cpu("ingest-")
             states = {cam: stage.camera_status(cam)["state"] for cam in urls}
         finally:
             stop(ctx, stage)
@@ -133,6 +136,8 @@ def main() -> None:
         ours = (ours1 - ours0) / wall / args.cameras * 100
         theirs = (sum(theirs1) - sum(theirs0)) / wall / args.cameras * 100
         writers = (writers1 - writers0) / wall / args.cameras * 100
+        readers = (readers1 - readers0) / wall / args.cameras * 100
+        node = writers + readers  # ingest + recorder threads: the node's part of recording, no bench threads
         segments = len(segment_rows(ctx))
         ffmpeg_files = sum(len(list(folder.glob("*.mp4"))) for folder in ffmpeg_dirs)
         exported = export_ten_minutes(server.media_path(MOUNT), work)
@@ -142,6 +147,9 @@ def main() -> None:
         "wawai_cpu_pct_per_camera": round(ours, 3), "ffmpeg_segment_cpu_pct_per_camera": round(theirs, 3),
         "ratio_wawai_to_ffmpeg": round(ours / theirs, 3) if theirs else None,
         "recorder_threads_cpu_pct_per_camera": round(writers, 3),
+        "ingest_threads_cpu_pct_per_camera": round(readers, 3),
+        "ingest_plus_recorder_cpu_pct_per_camera": round(node, 3),
+        "ratio_ingest_plus_recorder_to_ffmpeg": round(node / theirs, 3) if theirs else None,
         "wawai_segments": segments, "ffmpeg_segments": ffmpeg_files,
         "camera_states": sorted(set(states.values())), **exported,
     }))
