@@ -73,9 +73,16 @@ class PictureAssembler:
 
 
 def rescale(value: int, source: Fraction, target: Fraction) -> int:
-    if source == target:
+    # Identity first: RTSP video is always on the 90 kHz clock, and Fraction arithmetic (even ==) costs
+    # microseconds per call, a visible share of ingest's per-picture work.
+    if source is target or source == target:
         return value
     return round(value * source / target)
+
+
+def to_seconds(value: int, time_base: Fraction) -> float:
+    """``float(value * time_base)`` without building a Fraction (int / int is exactly rounded: same float)."""
+    return value * time_base.numerator / time_base.denominator
 
 
 class TimestampRebaser:

@@ -21,7 +21,7 @@ import av.stream
 from camera_ingest.fanout import PacketFanout
 from camera_ingest.frames import FrameProducer
 from camera_ingest.health import Backoff, StreamMeter
-from camera_ingest.packets import PictureAssembler, RawPacket, TimestampRebaser
+from camera_ingest.packets import PictureAssembler, RawPacket, TimestampRebaser, rescale, to_seconds
 from camera_ingest.source import SourceError, Timeouts, describe_error, is_file, open_source
 from wawai.logs import mask_url
 from wawai.media import CodecParams, MediaPacket, StreamFacts
@@ -230,6 +230,8 @@ class StreamSession:
             )
         audio = next((s for s in container.streams.audio if s.codec_context.name), None)
         video_tb = video.time_base or VIDEO_TIME_BASE
+        if video_tb == VIDEO_TIME_BASE:
+            video_tb = VIDEO_TIME_BASE  # the same object: rescaling per picture becomes an identity check
         with self._lock:
             params = video_params(video, VIDEO_TIME_BASE)
             if self._video is not None and self._video.has_b_frames:
@@ -314,9 +316,10 @@ class StreamSession:
             keyframe=picture.keyframe,
             params=params,
             wallclock=picture.wallclock,
-            duration=round(picture.duration * source_tb / VIDEO_TIME_BASE),
+            duration=rescale(picture.duration, source_tb, VIDEO_TIME_BASE),
         )
-        self._meter.add_picture(picture.wallclock, len(picture.data), picture.keyframe, packet.pts_seconds)
+        pts_seconds = to_seconds(pts, VIDEO_TIME_BASE)  # == packet.pts_seconds, without a Fraction
+        self._meter.add_picture(picture.wallclock, len(picture.data), picture.keyframe, pts_seconds)
         self.fanout.publish(packet)
 
     def _guess_dts(self, picture: RawPacket) -> int:
