@@ -25,6 +25,10 @@ GAP_SECONDS = 2.5
 KEPT_AUDIO = frozenset({"aac"})
 
 
+def _pts_seconds(packet: MediaPacket) -> float:
+    return seconds(packet.pts, packet.time_base)  # == packet.pts_seconds, without a Fraction per packet
+
+
 def _same_stream(a: CodecParams, b: CodecParams) -> bool:
     return (a.codec, a.extradata, a.width, a.height, a.time_base) == (b.codec, b.extradata, b.width,
                                                                        b.height, b.time_base)
@@ -110,16 +114,17 @@ class Segmenter:
         jump = seconds(packet.pts - self._last_pts, packet.time_base) if self._last_pts is not None else 0.0
         if jump > GAP_SECONDS:
             return True
-        drift = packet.wallclock - self._time_of(packet)
-        return packet.keyframe and abs(drift) > GAP_SECONDS
+        if not packet.keyframe:
+            return False
+        return abs(packet.wallclock - self._time_of(packet)) > GAP_SECONDS
 
     def _cut_due(self, packet: MediaPacket) -> bool:
         half_frame = seconds(self._step, packet.time_base) / 2
-        return packet.pts_seconds - self._segment_start_pts >= self.segment_seconds - half_frame
+        return _pts_seconds(packet) - self._segment_start_pts >= self.segment_seconds - half_frame
 
     def _time_of(self, packet: MediaPacket) -> float:
         assert self._anchor is not None
-        return self._anchor + packet.pts_seconds
+        return self._anchor + _pts_seconds(packet)
 
     def written_until(self) -> float | None:
         """End time of the last frame handed to the current segment (read from other threads)."""
@@ -138,9 +143,9 @@ class Segmenter:
 
     def _open(self, keyframe: MediaPacket) -> None:
         if self._anchor is None:
-            self._anchor = keyframe.wallclock - keyframe.pts_seconds
+            self._anchor = keyframe.wallclock - _pts_seconds(keyframe)
         start = self._time_of(keyframe)
-        self._segment_start_pts = keyframe.pts_seconds
+        self._segment_start_pts = _pts_seconds(keyframe)
         path = segment_path(self.storage, self.camera_id, start)
         params = self._params = keyframe.params
         if params.extradata is None:
