@@ -1,8 +1,9 @@
 """One fragmented MP4 segment being written by stream copy.
 
 Output streams are rebuilt from ``wawai.media.CodecParams`` (codec name, extradata, size): PyAV 18 can set
-extradata only through a codec context, so each stream gets one that is opened as a holder of the stream
-parameters and then given the camera's extradata. No frame is ever decoded or encoded: packets go
+extradata only through a codec context. A video stream is made from a template stream of its codec (so no
+encoder is opened) and its context is given the size and the camera's extradata; an audio stream's
+context is opened as a holder of the parameters. No frame is ever decoded or encoded: packets go
 straight to the muxer.
 
 Fragmented MP4 (``frag_keyframe+empty_moov+default_base_moof``) stays readable up to its last complete
@@ -13,7 +14,9 @@ hands each fragment to the file at once, so a crash loses about a second at most
 from __future__ import annotations
 
 import contextlib
+import io
 import os
+import threading
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -38,19 +41,38 @@ class FinishedFile:
     codec: str
 
 
+_templates: dict[str, Stream] = {}
+_templates_lock = threading.Lock()
+
+
+def _video_template(codec: str) -> Stream:
+    """A stream of ``codec`` in an output that is never written, kept for the process.
+
+    A stream made from a template is not opened as an encoder when its file starts: opening libx264 /
+    libx265 only to hold the stream parameters took 3-8 ms per segment (x265 more), the largest part of
+    a camera's recording CPU. The template gives the codec only; each segment sets the rest.
+    """
+    with _templates_lock:
+        template = _templates.get(codec)
+        if template is None:
+            holder = av.open(io.BytesIO(), "w", format="mp4")
+            template = _templates[codec] = holder.add_stream(codec, rate=None)
+        return template
+
+
 def _add_stream(container: OutputContainer, params: CodecParams) -> Stream:
     if params.kind == "video":
-        stream: Stream = container.add_stream(params.codec, rate=None)
+        stream: Stream = container.add_stream_from_template(_video_template(params.codec))
         video = stream.codec_context
         assert isinstance(video, av.VideoCodecContext)
         video.width = params.width
         video.height = params.height
         video.pix_fmt = "yuv420p"
-        video.thread_count = 1  # the context is never used to encode: keep its open() cheap
-        if params.codec == "hevc":
-            video.options = {"x265-params": "log-level=none"}
-    else:
-        stream = container.add_stream(params.codec, rate=params.sample_rate or None)
+        video.time_base = params.time_base
+        stream.time_base = params.time_base
+        video.extradata = params.extradata
+        return stream
+    stream = container.add_stream(params.codec, rate=params.sample_rate or None)
     ctx = stream.codec_context
     ctx.time_base = params.time_base
     stream.time_base = params.time_base
