@@ -11,6 +11,9 @@ from __future__ import annotations
 import argparse
 import secrets
 import sys
+import threading
+import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,10 +75,25 @@ def run_demo(args: argparse.Namespace) -> int:
         print(f"  (forgotten? stop the demo, delete {site.storage} and run `wawai demo` again)")
     if args.prepare_only:
         return 0
-    print("Press Ctrl+C to stop.", flush=True)
+    print("Starting: the page answers once the cameras and the web server are up. Press Ctrl+C to stop.",
+          flush=True)
+    threading.Thread(target=_announce_when_ready, args=(site.url,), name="demo-ready", daemon=True).start()
     from wawai.supervisor import Supervisor
 
     return Supervisor(site.config_dir, log_level=args.log_level).run()
+
+
+def _announce_when_ready(url: str, timeout: float = 120.0) -> None:
+    """Say when the web server answers: the address above is printed before the node has started."""
+    health = url.rstrip("/") + "/api/health"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(health, timeout=1):  # noqa: S310 (our own http:// address)
+                print(f"Ready: {url}", flush=True)
+                return
+        except OSError:
+            time.sleep(0.25)
 
 
 def prepare_demo(storage: Path, *, port: int | None = None, source: Path = DEMO_SOURCE) -> DemoSite:
