@@ -6,7 +6,6 @@ the manifest, in the configured ``detector.model_dirs``, then in the shared asse
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -15,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from wawai.assets import REPO_ROOT, find_asset
+from wawai.files import sha256_of
 
 
 class ModelError(Exception):
@@ -90,14 +90,6 @@ def find_manifest(name: str, dirs: list[Path]) -> Path:
                 return folder / f"{name}{suffix}"
     looked = ", ".join(str(d) for d in dirs)
     raise ModelError(f"detector model {name!r}: no manifest {name}.yaml in {looked}; set detector.model")
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def load_manifest(name: str, model_dirs: list[str], base: Path, *, verify: bool = True) -> ModelManifest:

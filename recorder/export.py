@@ -9,7 +9,6 @@ inside the range, the clip stops where it changed: one MP4 track cannot switch p
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from collections.abc import Sequence
@@ -18,6 +17,7 @@ from pathlib import Path
 import av
 from av.container import InputContainer
 
+from wawai.files import sha256_of
 from wawai.recordings import ClipResult, NothingRecorded, SegmentView
 
 log = logging.getLogger(__name__)
@@ -59,14 +59,6 @@ def _keyframe_at_or_before(path: Path, segment_start: float, wanted: float) -> f
             if packet.is_keyframe:
                 best = at
     return best
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class _Clip:

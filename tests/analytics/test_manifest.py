@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from analytics.detector import Detector
-from analytics.manifest import ModelError, load_manifest, sha256_of
+from analytics.manifest import ModelError, load_manifest
 from tests.analytics.helpers import asset
+from wawai.files import sha256_of
 
 YOLOX = "models/yolox_nano_416x416.onnx"
 FASTEST = "models/fastestdet_352x352.onnx"
