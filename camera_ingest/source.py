@@ -37,42 +37,23 @@ class Timeouts:
     read: float
 
 
-def rtsp_options(timeouts: Timeouts) -> dict[str, str]:
-    """The demuxer's own socket timeout (microseconds) bounds every read of a stalled stream.
-
-    PyAV's read timeout is not used on purpose: it is an interrupt callback that takes the GIL and calls
-    ``time.monotonic()`` on every socket read and poll, about 50 times per picture (measured: 6,300 calls/s
-    for eight 720p15 cameras). FFmpeg's socket timeout needs no Python and fails a frozen read the same
-    way (after about twice its value), as ``av.error.TimeoutError``.
-    """
-    return {**RTSP_OPTIONS, "timeout": str(round(timeouts.read * 1_000_000))}
-
-
 def open_source(url: str, timeouts: Timeouts) -> av.container.InputContainer:
     started = time.monotonic()
-    # The socket timeout also bounds each read of the RTSP handshake, so a handshake can time out first.
-    handshake = min(timeouts.open, timeouts.read)
     try:
         if is_file(url):
             return av.open(url, "r")
-        # The open timeout (interrupt callback) is kept for opening only; ``None`` turns it off for reads.
-        return av.open(url, "r", options=rtsp_options(timeouts), timeout=(timeouts.open, None))
+        return av.open(url, "r", options=dict(RTSP_OPTIONS), timeout=(timeouts.open, timeouts.read))
     except av.error.InvalidDataError as exc:
         # FFmpeg's RTSP demuxer reports a timed-out handshake as invalid data: tell them apart by time.
-        if not is_file(url) and time.monotonic() - started >= handshake * 0.9:
+        if not is_file(url) and time.monotonic() - started >= timeouts.open * 0.9:
             raise SourceError(
-                f"timed out after {handshake:g} s waiting for {mask_url(url)} to answer", permanent=False
+                f"timed out after {timeouts.open:g} s waiting for {mask_url(url)} to answer", permanent=False
             ) from None
         raise describe_error(exc, url) from None
     except av.error.ExitError:
         # The open timeout fired: something listens but does not answer RTSP in time.
         raise SourceError(
             f"timed out after {timeouts.open:g} s waiting for {mask_url(url)} to answer", permanent=False
-        ) from None
-    except av.error.TimeoutError:
-        # A handshake read reached the socket timeout: the same fault, seen by the socket.
-        raise SourceError(
-            f"timed out after {handshake:g} s waiting for {mask_url(url)} to answer", permanent=False
         ) from None
     except Exception as exc:
         raise describe_error(exc, url) from None
@@ -95,8 +76,8 @@ def describe_error(exc: BaseException, url: str) -> SourceError:
         return SourceError(
             f"connection refused by {_host_port(url)} (is the camera or server up?)", permanent=False
         )
-    if isinstance(exc, av.error.ExitError | av.error.TimeoutError):
-        # A read timed out (the socket timeout, or an interrupt callback): the socket is open, no data comes.
+    if isinstance(exc, av.error.ExitError):
+        # FFmpeg's read timeout fires through its interrupt callback: the socket is open, no data comes.
         return SourceError(f"no data within the read timeout (stream stalled) from {where}", permanent=False)
     if isinstance(exc, av.error.TimeoutError | TimeoutError):
         return SourceError(f"timed out waiting for {where}", permanent=False)
