@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 
 import wawai.commands
+from wawai.commands.common import CommandError, fail
 from wawai.logs import setup_logging
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         code: int = func(args)
+    except CommandError as exc:  # a user's mistake: one line, exit 1
+        return fail(str(exc))
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `wawai config schema | head`

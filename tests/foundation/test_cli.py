@@ -37,6 +37,17 @@ def test_config_check_prints_every_error_and_exits_1(tmp_path, capsys):
     assert lines[-1] == f"3 error(s) in {directory}"
 
 
+@pytest.mark.parametrize("command", [["user", "list"], ["token", "list"], ["export", "cam", "--start", "0",
+                                                                         "--end", "10", "-o", "clip.mp4"]])
+def test_commands_refuse_a_broken_site_config_with_one_message(tmp_path, capsys, command):
+    directory = write_config(tmp_path, site="storage: {max_bytes: lots}\n")
+    assert main(["--config", str(directory), *command]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"wawai: config is not valid (run `wawai config check {directory}`)"), err
+    assert "storage.max_bytes" in err and "Traceback" not in err
+    assert not (tmp_path / "data").exists()  # nothing was created from a config that failed
+
+
 def test_config_option_after_the_command_and_env_default(config_dir, monkeypatch, capsys):
     assert main(["config", "check", "--config", str(config_dir)]) == 0
     monkeypatch.setenv("WAWAI_CONFIG", str(config_dir))

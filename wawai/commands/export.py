@@ -11,7 +11,7 @@ import getpass
 from pathlib import Path
 
 from wawai import audit
-from wawai.commands.common import CommandError, config_from, database, fail
+from wawai.commands.common import config_from, database, fail
 from wawai.recordings import NothingRecorded, parse_time
 
 MAX_SECONDS = 24 * 3600
@@ -36,10 +36,7 @@ def run(args: argparse.Namespace) -> int:
         return fail("--end must be after --start")
     if end - start > MAX_SECONDS:
         return fail(f"a clip is at most {MAX_SECONDS // 3600} hours; export longer ranges in parts")
-    try:
-        config = config_from(args)
-    except CommandError as exc:
-        return fail(str(exc))
+    config = config_from(args)
     if args.camera not in config.cameras:
         known = ", ".join(sorted(config.cameras)) or "none"
         return fail(f"no camera {args.camera!r} in {args.config} (known: {known})")

@@ -6,7 +6,7 @@ import argparse
 
 from wawai import accounts
 from wawai.audit import record
-from wawai.commands.common import CommandError, config_from, database, fail, operator_name
+from wawai.commands.common import config_from, database, fail, operator_name
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,10 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_create(args: argparse.Namespace) -> int:
-    try:
-        config = config_from(args)
-    except CommandError as exc:
-        return fail(str(exc))
+    config = config_from(args)
     with database(config)() as db:
         user = accounts.find_user(db, args.name)
         if user is None:
@@ -41,10 +38,7 @@ def run_create(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    try:
-        config = config_from(args)
-    except CommandError as exc:
-        return fail(str(exc))
+    config = config_from(args)
     with database(config)() as db:
         for row in accounts.list_tokens(db, args.name):
             used = row.last_used_at.isoformat(timespec="seconds") if row.last_used_at else "never"
@@ -54,10 +48,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_revoke(args: argparse.Namespace) -> int:
-    try:
-        config = config_from(args)
-    except CommandError as exc:
-        return fail(str(exc))
+    config = config_from(args)
     with database(config)() as db:
         owner = accounts.revoke_token(db, args.id)
         if owner is None:

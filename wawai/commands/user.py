@@ -59,10 +59,7 @@ def run_add(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    try:
-        config = config_from(args)
-    except CommandError as exc:
-        return fail(str(exc))
+    config = config_from(args)
     with database(config)() as db:
         for user in db.scalars(select(User).order_by(User.name)):
             fields = [user.name, user.role, ",".join(user.groups) or "*"]
