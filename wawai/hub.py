@@ -28,6 +28,14 @@ class FrameSubscription(Protocol):
 
 
 class StreamHub(Protocol):
+    def start(self) -> None:
+        """Open every configured stream; returns at once (readers run in their own threads)."""
+        ...
+
+    def stop(self) -> None:
+        """Close every stream and join the readers."""
+        ...
+
     def camera_ids(self) -> list[str]: ...
 
     def stream_names(self, camera_id: str) -> list[str]:

@@ -28,7 +28,7 @@ class Runtime:
     stages: list[Stage] = field(default_factory=list)
 
     def start(self) -> None:
-        self.ctx.hub.start()  # type: ignore[attr-defined]  # the concrete hub has start/stop
+        self.ctx.hub.start()
         for stage in self.stages:
             log.info("starting stage %s", stage.name)
             stage.start()
@@ -40,7 +40,7 @@ class Runtime:
             except Exception:
                 log.exception("stage %s failed to stop cleanly", stage.name)
         try:
-            self.ctx.hub.stop()  # type: ignore[attr-defined]
+            self.ctx.hub.stop()
         except Exception:
             log.exception("ingest hub failed to stop cleanly")
 
@@ -51,13 +51,7 @@ def build_runtime(config_dir: Path) -> Runtime:
     bus = EventBus()
     hub = camera_ingest.create_hub(config, bus)
     ctx = StageContext(config=config, hub=hub, bus=bus, sessions=make_sessionmaker(config.database_url))
-    stages: list[Stage] = []
-    for package in (recorder, analytics):
-        factory = getattr(package, "create_stage", None)
-        if factory is None:  # a stage still being written: run without it, and say so
-            log.warning("stage package %s has no create_stage(); running without it", package.__name__)
-            continue
-        stages.append(factory(ctx))
+    stages: list[Stage] = [recorder.create_stage(ctx), analytics.create_stage(ctx)]
     ctx.services[STAGES_SERVICE] = stages
     log.info("config %s: %d cameras, stages: %s", config_dir, len(config.cameras),
              ", ".join(stage.name for stage in stages) or "none")

@@ -96,6 +96,12 @@ class ClipHub:
     def viewers(self) -> int:
         return sum(len(s.fanout) for s in self.streams.values())
 
+    def start(self) -> None:
+        """Nothing to open: each clip starts playing when it is first subscribed to."""
+
+    def stop(self) -> None:
+        self.close()
+
     def close(self) -> None:
         for stream in self.streams.values():
             stream.close()

@@ -46,13 +46,13 @@ def build(config_dir: Path) -> tuple[StageContext, Stage]:
 
 
 def start(ctx: StageContext, stage: Stage) -> None:
-    ctx.hub.start()  # type: ignore[attr-defined]
+    ctx.hub.start()
     stage.start()
 
 
 def stop(ctx: StageContext, stage: Stage) -> None:
     stage.stop()
-    ctx.hub.stop()  # type: ignore[attr-defined]
+    ctx.hub.stop()
 
 
 def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
