@@ -7,7 +7,6 @@ here, before any camera depends on it, and raised as a one-line ``ModelError``.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -15,10 +14,9 @@ import onnxruntime as ort
 
 from analytics.decoders import OutputFormat, output_format
 from analytics.detection import Detection
-from analytics.manifest import ModelError, ModelManifest, load_manifest
+from analytics.manifest import ModelError, ModelManifest
 from analytics.nms import nms
 from analytics.preprocess import Transform, prepare
-from wawai.config.schema import DetectorSection
 from wawai.media import BGRImage
 
 log = logging.getLogger(__name__)
@@ -138,7 +136,3 @@ def _usable_providers(wanted: list[str]) -> list[str]:
     return usable or ["CPUExecutionProvider"]
 
 
-def open_detector(section: DetectorSection, base: Path) -> Detector:
-    """The configured detector, or ModelError with a one-line reason."""
-    manifest = load_manifest(section.model, section.model_dirs, base)
-    return Detector(manifest, threads=section.threads, providers=section.providers)

@@ -31,10 +31,6 @@ class Backoff:
     def reset(self) -> None:
         self._attempt = 0
 
-    @property
-    def attempt(self) -> int:
-        return self._attempt
-
 
 class StreamMeter:
     """Sliding-window figures over the last few seconds of video pictures."""

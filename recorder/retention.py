@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from recorder.incident_windows import IncidentWindows, load_incident_windows
 from recorder.paths import recordings_root
 from wawai.config.model import WawaiConfig
-from wawai.db.recordings import RecordingSegment, delete_segments, total_bytes
+from wawai.db.recordings import RecordingSegment, delete_segments, oldest_segments, total_bytes
 
 log = logging.getLogger(__name__)
 
@@ -163,8 +163,7 @@ class Retention:
         freed = 0
         offset = 0
         while freed < over:
-            batch = list(session.scalars(select(RecordingSegment).order_by(RecordingSegment.start)
-                                         .offset(offset).limit(BATCH)))
+            batch = oldest_segments(session, BATCH, offset)
             if not batch:
                 break
             chosen: list[RecordingSegment] = []

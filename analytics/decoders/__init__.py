@@ -50,9 +50,3 @@ def output_format(name: str) -> OutputFormat:
         raise KeyError(f"unknown output format {name!r} (known: {known})") from None
 
 
-def empty() -> Decoded:
-    return (
-        np.zeros((0, 4), dtype=np.float32),
-        np.zeros(0, dtype=np.float32),
-        np.zeros(0, dtype=np.int64),
-    )

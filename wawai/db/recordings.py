@@ -103,9 +103,10 @@ def gaps_between(session: Session, camera_id: str, ranges: Sequence[TimeRange], 
     return gaps
 
 
-def oldest_segments(session: Session, limit: int) -> list[RecordingSegment]:
+def oldest_segments(session: Session, limit: int, offset: int = 0) -> list[RecordingSegment]:
     """Segments of every camera, oldest first (the quota's deletion order)."""
-    return list(session.scalars(select(RecordingSegment).order_by(RecordingSegment.start).limit(limit)))
+    query = select(RecordingSegment).order_by(RecordingSegment.start).offset(offset).limit(limit)
+    return list(session.scalars(query))
 
 
 def total_bytes(session: Session) -> int:
