@@ -15,7 +15,9 @@ import sys
 from collections.abc import Sequence
 
 import wawai.commands
+from wawai.accounts import AccountError
 from wawai.commands.common import CommandError, fail
+from wawai.config.loader import default_config_dir
 from wawai.logs import setup_logging
 
 log = logging.getLogger(__name__)
@@ -57,14 +59,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.log_level = args.log_level or ("INFO" if args.command in LONG_RUNNING else "WARNING")
     setup_logging(args.log_level)
-    args.config = args.config or os.environ.get("WAWAI_CONFIG") or "config"
+    args.config = args.config or str(default_config_dir())
     func = getattr(args, "func", None)
     if func is None:
         parser.print_help()
         return 2
     try:
         code: int = func(args)
-    except CommandError as exc:  # a user's mistake: one line, exit 1
+    except (CommandError, AccountError) as exc:  # a user's mistake: one line, exit 1
         return fail(str(exc))
     except KeyboardInterrupt:
         return 130

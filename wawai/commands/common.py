@@ -9,11 +9,13 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from wawai import accounts
 from wawai.config.errors import ConfigInvalid
 from wawai.config.loader import load_config
 from wawai.config.model import WawaiConfig
 from wawai.db.base import make_sessionmaker
 from wawai.db.migrate import upgrade
+from wawai.db.users import User
 
 
 class CommandError(Exception):
@@ -30,6 +32,13 @@ def config_from(args: argparse.Namespace) -> WawaiConfig:
 def database(config: WawaiConfig) -> sessionmaker[Session]:
     upgrade(config.database_url)
     return make_sessionmaker(config.database_url)
+
+
+def existing_user(db: Session, name: str) -> User:
+    user = accounts.find_user(db, name)
+    if user is None:
+        raise CommandError(f"no user {name!r} (add one with `wawai user add NAME --role ...`)")
+    return user
 
 
 def operator_name() -> str:

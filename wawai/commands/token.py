@@ -6,7 +6,7 @@ import argparse
 
 from wawai import accounts
 from wawai.audit import record
-from wawai.commands.common import config_from, database, fail, operator_name
+from wawai.commands.common import config_from, database, existing_user, fail, operator_name
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,9 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_create(args: argparse.Namespace) -> int:
     config = config_from(args)
     with database(config)() as db:
-        user = accounts.find_user(db, args.name)
-        if user is None:
-            return fail(f"no user {args.name!r} (add one with `wawai user add {args.name} --role ...`)")
+        user = existing_user(db, args.name)
         token = accounts.create_token(db, user, args.label)
         record(db, operator_name(), "token.created", user=user.name, label=args.label)
         db.commit()

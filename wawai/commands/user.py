@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from wawai import accounts
 from wawai.audit import record
-from wawai.commands.common import CommandError, config_from, database, fail, operator_name
+from wawai.commands.common import CommandError, config_from, database, existing_user, operator_name
 from wawai.db.users import Role, User
 
 
@@ -43,16 +43,13 @@ def read_password() -> str:
 
 
 def run_add(args: argparse.Namespace) -> int:
-    try:
-        config = config_from(args)
-        password = read_password()
-        groups = [group.strip() for group in args.groups.split(",") if group.strip()]
-        with database(config)() as db:
-            user = accounts.create_user(db, args.name, password, args.role, groups)
-            record(db, operator_name(), "user.added", user=user.name, role=user.role, groups=user.groups)
-            db.commit()
-    except (CommandError, accounts.AccountError) as exc:
-        return fail(str(exc))
+    config = config_from(args)
+    password = read_password()
+    groups = [group.strip() for group in args.groups.split(",") if group.strip()]
+    with database(config)() as db:
+        user = accounts.create_user(db, args.name, password, args.role, groups)
+        record(db, operator_name(), "user.added", user=user.name, role=user.role, groups=user.groups)
+        db.commit()
     scope = f"groups {', '.join(user.groups)}" if user.groups else "all cameras"
     print(f"added {user.role} {user.name!r} ({scope})")
     return 0
@@ -70,32 +67,22 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_passwd(args: argparse.Namespace) -> int:
-    try:
-        config = config_from(args)
-        with database(config)() as db:
-            user = accounts.find_user(db, args.name)
-            if user is None:
-                raise CommandError(f"no user {args.name!r}")
-            accounts.set_password(db, user, read_password())
-            record(db, operator_name(), "user.password_set", user=user.name)
-            db.commit()
-    except (CommandError, accounts.AccountError) as exc:
-        return fail(str(exc))
+    config = config_from(args)
+    with database(config)() as db:
+        user = existing_user(db, args.name)
+        accounts.set_password(db, user, read_password())
+        record(db, operator_name(), "user.password_set", user=user.name)
+        db.commit()
     print(f"new password set for {args.name!r}; their browser sessions ended")
     return 0
 
 
 def run_toggle(args: argparse.Namespace) -> int:
-    try:
-        config = config_from(args)
-        with database(config)() as db:
-            user = accounts.find_user(db, args.name)
-            if user is None:
-                raise CommandError(f"no user {args.name!r}")
-            accounts.set_disabled(db, user, args.disabled)
-            record(db, operator_name(), "user.disabled" if args.disabled else "user.enabled", user=user.name)
-            db.commit()
-    except CommandError as exc:
-        return fail(str(exc))
+    config = config_from(args)
+    with database(config)() as db:
+        user = existing_user(db, args.name)
+        accounts.set_disabled(db, user, args.disabled)
+        record(db, operator_name(), "user.disabled" if args.disabled else "user.enabled", user=user.name)
+        db.commit()
     print(f"{'disabled' if args.disabled else 'enabled'} {args.name!r}")
     return 0
