@@ -3,7 +3,6 @@ ingest hub, into the database, the snapshots and the API. Expected counts: see R
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -22,6 +21,7 @@ import camera_ingest
 from analytics.stage import AnalyticsStage
 from tests.analytics.helpers import LAWN, LINE, POST, WALK
 from tests.support.app_fixtures import write_config
+from tests.support.waiting import wait_until
 from wawai import accounts
 from wawai.bus import EventBus
 from wawai.config.loader import load_config
@@ -123,15 +123,6 @@ def node_factory(tmp_path: Path) -> Iterator[Any]:
         node.stop()
 
 
-def wait_for(condition: Any, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return bool(condition())
-
-
 def test_walkway_over_rtsp_incidents_offline_and_api(rtsp_server_private, node_factory, tmp_path: Path):
     server = rtsp_server_private
     node = node_factory({"vt.yaml": camera_yaml(server.url("vtest30"))}, site_yaml(tmp_path))
@@ -141,7 +132,7 @@ def test_walkway_over_rtsp_incidents_offline_and_api(rtsp_server_private, node_f
         first, last = pipeline.stats.first_frame_at, pipeline.stats.last_frame_at
         return 0.0 if first is None or last is None else last - first
 
-    assert wait_for(lambda: analysed_seconds() >= 30.0, timeout=90), pipeline.status()
+    assert wait_until(lambda: analysed_seconds() >= 30.0, timeout=90), pipeline.status()
     assert pipeline.stats.first_frame_at is not None
     window_end = pipeline.stats.first_frame_at + 30.0
     incidents = [i for i in node.incidents() if i.started_at.timestamp() < window_end]
@@ -162,11 +153,11 @@ def test_walkway_over_rtsp_incidents_offline_and_api(rtsp_server_private, node_f
 
     # The camera dies: camera_offline after stall (2 s) + seconds (2 s), ends when it is back.
     server.kill()
-    assert wait_for(lambda: any(i.rule == "camera-down" for i in node.incidents()), timeout=30)
+    assert wait_until(lambda: any(i.rule == "camera-down" for i in node.incidents()), timeout=30)
     down = next(i for i in node.incidents() if i.rule == "camera-down")
     assert down.severity == "high" and down.ended_at is None and down.type == "camera_offline"
     server.restart()
-    assert wait_for(
+    assert wait_until(
         lambda: next(i for i in node.incidents() if i.id == down.id).ended_at is not None, timeout=45
     )
 
@@ -234,7 +225,7 @@ def test_wrong_model_file_degrades_to_motion_only(rtsp_server, node_factory, tmp
         site_yaml(tmp_path, model="broken", model_dirs=[str(models)]),
     )
     pipeline = node.stage.pipelines["vt"]
-    assert wait_for(lambda: pipeline.stats.frames >= 10, timeout=30)
+    assert wait_until(lambda: pipeline.stats.frames >= 10, timeout=30)
     status = node.stage.camera_status("vt")
     assert status["state"] == "degraded"
     assert "sha256" in status["reason"] and "does not match" in status["reason"]

@@ -6,13 +6,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.support.app_fixtures import free_port, write_config
+from tests.support.waiting import wait_for
 
 SECRET = "Sup3r-s3cret"
 
@@ -25,14 +25,6 @@ def children(pid: int) -> list[int]:
     return found
 
 
-def wait_for(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def healthy(url: str) -> bool:

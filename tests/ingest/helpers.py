@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,15 +19,6 @@ def make_config(tmp: Path, **streams: dict[str, Any]) -> WawaiConfig:
         cid: CameraConfig(id=cid, streams=StreamsSection(**section)) for cid, section in streams.items()
     }
     return WawaiConfig(directory=tmp, site=SiteConfig(), cameras=cameras)
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, interval: float = 0.05) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(interval)
-    return condition()
 
 
 def drain(queue: DropQueue[MediaPacket], into: list[MediaPacket], seconds: float) -> list[MediaPacket]:

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.ingest.conftest import HubFactory
-from tests.ingest.helpers import assert_monotonic, drain, wait_until
+from tests.ingest.helpers import assert_monotonic, drain
+from tests.support.waiting import wait_until
 from wawai.assets import find_asset
 from wawai.media import MediaPacket
 from wawai.status import CameraState

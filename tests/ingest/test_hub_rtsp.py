@@ -12,8 +12,9 @@ import pytest
 from av.video.codeccontext import VideoCodecContext
 
 from tests.ingest.conftest import HubFactory
-from tests.ingest.helpers import assert_monotonic, drain, wait_until
+from tests.ingest.helpers import assert_monotonic, drain
 from tests.support.rtsp_fixtures import RtspServer
+from tests.support.waiting import wait_until
 from wawai.media import MediaPacket, VideoFrame
 from wawai.status import CameraState
 

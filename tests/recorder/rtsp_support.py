@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import textwrap
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 
@@ -55,14 +52,6 @@ def stop(ctx: StageContext, stage: Stage) -> None:
     ctx.hub.stop()
 
 
-def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def segment_rows(ctx: StageContext, camera_id: str | None = None) -> list[RecordingSegment]:

@@ -14,7 +14,8 @@ import pytest
 
 from recorder.paths import recordings_root
 from tests.recorder.clips import VTEST_30S, clip, frame_hashes
-from tests.recorder.rtsp_support import build, segment_rows, start, stop, wait_for, write_recorder_config
+from tests.recorder.rtsp_support import build, segment_rows, start, stop, write_recorder_config
+from tests.support.waiting import wait_for
 from wawai.assets import REPO_ROOT
 
 pytestmark = pytest.mark.rtsp

@@ -18,7 +18,8 @@ import pytest
 
 from recorder.paths import recordings_root
 from tests.recorder.clips import frame_hashes
-from tests.recorder.rtsp_support import build, segment_rows, start, stop, wait_for, write_recorder_config
+from tests.recorder.rtsp_support import build, segment_rows, start, stop, write_recorder_config
+from tests.support.waiting import wait_for
 from wawai.stage import Stage
 
 pytestmark = pytest.mark.rtsp

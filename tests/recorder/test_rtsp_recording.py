@@ -10,7 +10,8 @@ import av
 import pytest
 
 from tests.recorder.clips import VTEST_30S, clip, frame_hashes
-from tests.recorder.rtsp_support import build, segment_rows, start, stop, wait_for, write_recorder_config
+from tests.recorder.rtsp_support import build, segment_rows, start, stop, write_recorder_config
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.rtsp
 

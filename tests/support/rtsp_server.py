@@ -38,56 +38,24 @@ def emit(line: str) -> None:
     sys.stdout.flush()
 
 
-def has_audio(path: str) -> bool:
+def stream_codec(path: str, selector: str) -> str:
+    """The codec name of the first stream ``selector`` picks ("v:0", "a"), or "" when there is none."""
     out = subprocess.run(
-        [
-            "ffprobe",
-            "-v",
-            "error",
-            "-select_streams",
-            "a",
-            "-show_entries",
-            "stream=codec_name",
-            "-of",
-            "csv=p=0",
-            path,
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
+        ["ffprobe", "-v", "error", "-select_streams", selector, "-show_entries", "stream=codec_name",
+         "-of", "csv=p=0", path],
+        capture_output=True, text=True, check=False,
     ).stdout
-    return bool(out.strip())
-
-
-def video_codec(path: str) -> str:
-    out = subprocess.run(
-        [
-            "ffprobe",
-            "-v",
-            "error",
-            "-select_streams",
-            "v:0",
-            "-show_entries",
-            "stream=codec_name",
-            "-of",
-            "csv=p=0",
-            path,
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout
-    return out.strip() or "h264"
+    return out.strip().splitlines()[0] if out.strip() else ""
 
 
 def launch_line(path: str) -> str:
-    codec = video_codec(path)
+    codec = stream_codec(path, "v:0") or "h264"
     if codec == "hevc":
         video = "d.video_0 ! queue ! h265parse ! rtph265pay name=pay0 pt=96 config-interval=-1"
     else:
         video = "d.video_0 ! queue ! h264parse ! rtph264pay name=pay0 pt=96 config-interval=-1"
     line = f'filesrc location="{path}" ! qtdemux name=d {video}'
-    if has_audio(path):
+    if stream_codec(path, "a"):
         line += " d.audio_0 ! queue ! aacparse ! rtpmp4gpay name=pay1 pt=97"
     return f"( {line} )"
 
