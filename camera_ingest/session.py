@@ -22,7 +22,14 @@ from camera_ingest.fanout import PacketFanout
 from camera_ingest.frames import FrameProducer
 from camera_ingest.health import Backoff, StreamMeter
 from camera_ingest.packets import PictureAssembler, RawPacket, TimestampRebaser, rescale, to_seconds
-from camera_ingest.source import SourceError, Timeouts, describe_error, is_file, open_source
+from camera_ingest.source import (
+    SourceError,
+    Timeouts,
+    describe_error,
+    is_file,
+    open_source,
+    wait_for_listener,
+)
 from wawai.logs import mask_url
 from wawai.media import CodecParams, MediaPacket, StreamFacts
 from wawai.status import CameraState, StreamStats
@@ -185,6 +192,7 @@ class StreamSession:
                     self._stats.reconnects += 1
             reconnecting = True
             self._connected_at = None
+            refused = False
             try:
                 self._read_once()
                 if self._stop.is_set():
@@ -198,6 +206,7 @@ class StreamSession:
                     break
                 raise EndOfStream("the server closed the stream (end of stream)")
             except (SourceError, EndOfStream) as exc:
+                refused = isinstance(exc, SourceError) and exc.refused
                 permanent = isinstance(exc, SourceError) and exc.permanent
                 reason = exc.reason if isinstance(exc, SourceError) else str(exc)
                 self._set_state(CameraState.ERROR if permanent else CameraState.OFFLINE, reason)
@@ -206,7 +215,11 @@ class StreamSession:
                 self._set_state(CameraState.OFFLINE, describe_error(exc, self.url).reason)
             connected_at = self._connected_at
             backoff.connection_ended(None if connected_at is None else time.monotonic() - connected_at)
-            self._stop.wait(backoff.next_delay())
+            delay = backoff.next_delay()
+            if refused:
+                wait_for_listener(self.url, delay, self._stop)
+            else:
+                self._stop.wait(delay)
 
     def _read_once(self) -> None:
         container = open_source(self.url, self.timeouts)

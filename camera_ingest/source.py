@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import socket
+import threading
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -25,10 +26,11 @@ def is_file(url: str) -> bool:
 class SourceError(Exception):
     """A stream could not be opened or read; ``permanent`` faults need a person (credentials, path)."""
 
-    def __init__(self, reason: str, *, permanent: bool) -> None:
+    def __init__(self, reason: str, *, permanent: bool, refused: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
+        self.refused = refused  # nothing listened: the camera or its server is down
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,8 @@ def describe_error(exc: BaseException, url: str) -> SourceError:
         return SourceError(f"file not found: {where}", permanent=True)
     if isinstance(exc, av.error.ConnectionRefusedError):
         return SourceError(
-            f"connection refused by {_host_port(url)} (is the camera or server up?)", permanent=False
+            f"connection refused by {_host_port(url)} (is the camera or server up?)", permanent=False,
+            refused=True,
         )
     if isinstance(exc, av.error.ExitError):
         # FFmpeg's read timeout fires through its interrupt callback: the socket is open, no data comes.
@@ -115,7 +118,7 @@ def check_reachable(url: str, timeout: float) -> None:
         raise SourceError(f"unknown host: {host}", permanent=True) from None
     except ConnectionRefusedError:
         raise SourceError(
-            f"connection refused by {host}:{port} (nothing listens there)", permanent=False
+            f"connection refused by {host}:{port} (nothing listens there)", permanent=False, refused=True
         ) from None
     except TimeoutError:
         raise SourceError(
@@ -125,3 +128,28 @@ def check_reachable(url: str, timeout: float) -> None:
         raise SourceError(
             f"host unreachable: {host}:{port} ({exc.strerror or exc})", permanent=False
         ) from None
+
+
+def wait_for_listener(
+    url: str, seconds: float, stop: threading.Event, interval: float = 0.5, settle: float = 0.5
+) -> None:
+    """Wait up to ``seconds``, returning early once the camera's port accepts TCP again (or on ``stop``).
+
+    After a refused connection the camera or its server is down. A plain TCP connect every half second
+    opens no RTSP session and costs the camera nothing, so a restarted camera is back within a second
+    instead of at the next backoff step (1, 2, 5, 10, 30 s), which still paces the full RTSP attempts.
+    """
+    parts = urlsplit(url)
+    address = (parts.hostname or "", parts.port or DEFAULT_RTSP_PORT)
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        if stop.wait(min(interval, left)):
+            return
+        try:
+            with socket.create_connection(address, timeout=interval):
+                pass
+        except OSError:
+            continue
+        # A booting camera (or server) listens before it answers RTSP: give it a moment to be ready.
+        stop.wait(min(settle, max(0.0, deadline - time.monotonic())))
+        return
