@@ -121,7 +121,7 @@ def load_manifest(name: str, model_dirs: list[str], base: Path, *, verify: bool 
     dirs = search_dirs(model_dirs, base)
     manifest_path = find_manifest(name, dirs)
     spec = read_spec(manifest_path)
-    lookup = [manifest_path.parent, *dirs]
+    lookup = list(dict.fromkeys([manifest_path.parent, *dirs]))  # each folder named once
     model_path = _find_file(spec.file, lookup)
     if model_path is None:
         raise ModelError(

@@ -113,8 +113,7 @@ class AnalyticsStage:
             self.detector = Detector(manifest, threads=section.threads, providers=section.providers)
         except ModelError as exc:
             self.model_error = str(exc)
-            log.error("detector unusable, cameras run motion-only: %s (fix: %s)", exc,
-                      fetch_command(section.model))
+            log.error("detector unusable, cameras run motion-only: %s", exc)
             return
         except Exception as exc:  # whatever else a model file does, the node keeps running
             self.model_error = f"{section.model}: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"

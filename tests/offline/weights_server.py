@@ -18,7 +18,7 @@ class WeightsServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            def do_GET(self) -> None:
                 server.requests[self.path] += 1
                 body = server.body(self.path)
                 if body is None:
@@ -32,7 +32,7 @@ class WeightsServer:
                 self.wfile.flush()
                 self.close_connection = True
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (base class name)
+            def log_message(self, format: str, *args: object) -> None:
                 return
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
