@@ -2,7 +2,7 @@
 
 A model that cannot be used (missing file, wrong checksum, wrong shape) does not stop the node: the
 error is logged once as one line, every camera runs motion-only, and its status says ``degraded`` with
-the reason.
+the reason and the command that fetches the weights (``fix``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from analytics.camera import CameraPipeline
 from analytics.detector import Detector
 from analytics.incident_store import IncidentStore
-from analytics.manifest import ModelError, load_manifest
+from analytics.manifest import ModelError, fetch_command, load_manifest
 from analytics.retention import purge_incidents
 from analytics.rules import RuleEngine
 from analytics.worker import DetectorWorker
@@ -193,6 +193,7 @@ class AnalyticsStage:
         elif self.worker is None:
             status["state"] = "degraded"
             status["reason"] = f"motion only: {self.model_error}"
+            status["fix"] = fetch_command(self.ctx.config.site.detector.model)
         else:
             status["model"] = self.detector.name if self.detector else None
             status["detector"] = self.worker.load(camera_id)

@@ -9,6 +9,7 @@ supervisor as ``wawai run`` starts the node: ingest, recorder, analytics and the
 from __future__ import annotations
 
 import argparse
+import logging
 import secrets
 import sys
 import threading
@@ -21,7 +22,10 @@ from typing import Any
 import yaml
 
 from wawai import accounts
-from wawai.assets import REPO_ROOT, asset_dirs, find_asset
+from wawai.assets import REPO_ROOT, asset_dirs
+from wawai.demo_footage import DEBIAN_PACKAGE, FootageError, can_make, find_footage
+
+log = logging.getLogger(__name__)
 
 DEMO_SOURCE = REPO_ROOT / "config" / "demo"
 DEMO_USER = "demo"
@@ -112,14 +116,15 @@ def prepare_demo(storage: Path, *, port: int | None = None, source: Path = DEMO_
     _write_yaml(config_dir / "wawai.yaml", site)
 
     cameras, missing = _resolve_cameras(source / "cameras")
-    if missing:
+    if missing or not cameras:
         looked = "\n".join(f"  {path}" for path in asset_dirs())
         raise DemoError(
             "the demo footage was not found: "
-            + ", ".join(sorted(missing))
+            + ", ".join(sorted(missing) or ["no camera's clip"])
             + "\nLooked in:\n"
             + looked
-            + "\nPut the sample videos in ../shared/assets/video beside the checkout, or set "
+            + f"\nInstall Debian's {DEBIAN_PACKAGE} (./scripts/setup.sh does) so the demo can make its "
+            "walkway clips, or put the sample videos in ../shared/assets/video beside the checkout, or set "
             "WAWAI_ASSETS to the folder that holds video/."
         )
     for stale in (config_dir / "cameras").glob("*.yaml"):
@@ -134,8 +139,14 @@ def prepare_demo(storage: Path, *, port: int | None = None, source: Path = DEMO_
 
 
 def _resolve_cameras(folder: Path) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """Cameras with their footage paths filled in, and the clips that should exist here but do not.
+
+    A camera whose clip only the asset mirror has (nothing to make it from here) is left out, and the
+    left-out cameras are named in one log line.
+    """
     cameras: dict[str, dict[str, Any]] = {}
     missing: list[str] = []
+    left_out: dict[str, str] = {}
     for path in sorted(folder.glob("*.yaml")):
         camera = _read_yaml(path)
         streams = camera.get("streams", {})
@@ -143,12 +154,24 @@ def _resolve_cameras(folder: Path) -> tuple[dict[str, dict[str, Any]], list[str]
             value = streams.get(key)
             if isinstance(value, str) and value.startswith(ASSET_PREFIX):
                 relative = value[len(ASSET_PREFIX) :]
-                found = find_asset(relative)
-                if found is None:
+                try:
+                    found = find_footage(relative)
+                except FootageError as exc:
+                    raise DemoError(str(exc)) from exc
+                if found is not None:
+                    streams[key] = str(found)
+                elif can_make(relative):
                     missing.append(relative)
                 else:
-                    streams[key] = str(found)
-        cameras[path.name] = camera
+                    left_out[str(camera.get("id", path.stem))] = relative
+        if str(camera.get("id", path.stem)) not in left_out:
+            cameras[path.name] = camera
+    if left_out:
+        log.warning(
+            "demo: left out cameras %s: their clips (%s) are only in the asset mirror "
+            "($WAWAI_ASSETS or ../shared/assets), which is not here",
+            ", ".join(left_out), ", ".join(sorted(set(left_out.values()))),
+        )
     return cameras, missing
 
 

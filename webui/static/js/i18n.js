@@ -46,6 +46,18 @@ const STRINGS = {
     "alerts.severity.critical": "critical",
     "alerts.snapshot": "Snapshot of {camera}",
     "events.disconnected": "Live updates disconnected, reconnecting…",
+    // Analytics without a detector model (issue 16): one banner on the wall.
+    "analytics.degraded.title": "Object detection is off: analytics is running on motion only.",
+    "analytics.degraded.cameras": "Cameras affected: {count}.",
+    "analytics.degraded.fix": "To turn it on, run on the server:",
+    "analytics.degraded.details": "Why",
+  },
+  id: {
+    // Analytics without a detector model (issue 16): one banner on the wall.
+    "analytics.degraded.title": "Deteksi objek nonaktif: analitik hanya memakai deteksi gerakan.",
+    "analytics.degraded.cameras": "Kamera terdampak: {count}.",
+    "analytics.degraded.fix": "Untuk mengaktifkannya, jalankan perintah ini di server:",
+    "analytics.degraded.details": "Penyebab",
   },
 };
 

@@ -1,5 +1,6 @@
 // The live wall: a grid of tiles, camera picking, saved layouts, full screen, overlay, alerts.
 import { AlertsPanel } from "./alerts.js";
+import { showAnalyticsBanner } from "./analytics_banner.js";
 import { ApiError, getJson, request } from "./api.js";
 import { el } from "./dom.js";
 import { cameraOf, connectEvents, on, onConnectionChange } from "./events.js";
@@ -197,6 +198,7 @@ async function main() {
   const cameras = await getJson("/api/cameras");
   for (const camera of cameras) state.cameras.set(camera.id, camera);
   state.order = cameras.map((c) => c.id);
+  showAnalyticsBanner(document.getElementById("analytics-banner"), cameras);
   buildToolbar();
   buildCameraList();
   const saved = JSON.parse(localStorage.getItem(STORE_KEY) || "null");
