@@ -23,8 +23,8 @@ import numpy as np
 import numpy.typing as npt
 import yaml
 
-from analytics.detector import prepare
 from analytics.manifest import ModelError, ModelManifest
+from analytics.preprocess import prepare
 from wawai.files import sha256_of
 from wawai.media import BGRImage
 

@@ -22,11 +22,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from analytics.detection import Detection  # noqa: E402
-from analytics.detector import Detector  # noqa: E402
-from analytics.manifest import load_manifest  # noqa: E402
-from wawai.assets import find_asset  # noqa: E402
-from wawai.cli import main as wawai  # noqa: E402
+from analytics.detection import Detection
+from analytics.detector import Detector
+from analytics.manifest import load_manifest
+from wawai.assets import find_asset
+from wawai.cli import main as wawai
 
 CLIPS = ["video/vtest_640x480_h264.mp4", "video/intel_one-by-one-person_768x432_60s_h264.mp4"]
 CALIBRATION = ["video/vtest_640x480_30s_h264.mp4", "video/intel_one-by-one-person_768x432_60s_h264.mp4"]
@@ -34,7 +34,8 @@ CALIBRATION = ["video/vtest_640x480_30s_h264.mp4", "video/intel_one-by-one-perso
 
 def frames(path: Path, step: int) -> list[np.ndarray]:
     with av.open(str(path)) as container:
-        return [f.to_ndarray(format="bgr24") for i, f in enumerate(container.decode(video=0)) if i % step == 0]
+        decoded = enumerate(container.decode(video=0))
+        return [f.to_ndarray(format="bgr24") for i, f in decoded if i % step == 0]
 
 
 def iou(a: Detection, b: Detection) -> float:
