@@ -8,6 +8,11 @@ When the detector runs:
 - tracked objects are moving, or a tracked object was just lost (missed once), or
 - tracked objects stand still: rechecked every ``recheck_seconds`` so they stay tracked, or
 - nothing happened for ``idle_recheck_seconds``: catches someone already standing there at start.
+
+Quiet scenes: after ``detect.quiet_after`` seconds with no motion and nothing tracked, the pipeline
+says ``quiet``; the stage then asks ingest for keyframes only, so a quiet camera costs one decode and
+one motion check per keyframe interval. Motion on a keyframe makes it active again at once (and the
+detector runs on that keyframe), so the wake-up time is at most one keyframe interval.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +41,7 @@ from wawai.media import BGRImage, VideoFrame
 log = logging.getLogger(__name__)
 
 LOW_SCORE = 0.1  # ByteTrack's second stage wants the weak detections too
+RATE_WINDOW = 10.0  # seconds over which the detect rate a camera got is measured
 
 
 @dataclass
@@ -102,6 +109,10 @@ class CameraPipeline:
         self._last_detect: float | None = None
         self._published_boxes = False
         self.motion_fraction = 0.0
+        self._last_activity: float | None = None  # motion or something tracked, capture time
+        self.quiet = False
+        self._mode_since: float | None = None
+        self._full_frames: deque[float] = deque()  # capture times of full-rate frames in RATE_WINDOW
 
     @property
     def camera_id(self) -> str:
@@ -127,6 +138,7 @@ class CameraPipeline:
                 self.stats.gate_skips += 1
         if not ran:
             ended = self.tracker.expire(at)
+        self._update_mode(motion.moving, at)
         with self.lock:
             self.last_image = image
             height, width = image.shape[:2]
@@ -162,6 +174,29 @@ class CameraPipeline:
             events = self.engine.camera_state(offline, at)
             self._handle(events, self.last_image)
         return events
+
+    def _update_mode(self, moving: bool, at: float) -> None:
+        if moving or self.tracker.tracks or self._last_activity is None:
+            self._last_activity = at
+        quiet_after = self.detect.quiet_after
+        quiet = quiet_after > 0 and at - self._last_activity >= quiet_after
+        if quiet != self.quiet or self._mode_since is None:
+            self.quiet, self._mode_since = quiet, at
+            self._full_frames.clear()
+        if not quiet:
+            self._full_frames.append(at)
+        while self._full_frames and self._full_frames[0] < at - RATE_WINDOW:
+            self._full_frames.popleft()
+
+    def detect_rate(self) -> dict[str, Any]:
+        """Frames analysed per second while active, against ``detect.fps`` (the rate it wanted)."""
+        wanted = self.detect.fps
+        frames = self._full_frames
+        if self.quiet or self._mode_since is None or len(frames) < 2:
+            return {"wanted": wanted, "got": None, "fraction": None}
+        span = min(RATE_WINDOW, frames[-1] - max(self._mode_since, frames[-1] - RATE_WINDOW))
+        got = (len(frames) - 1) / span if span > 0 else 0.0
+        return {"wanted": wanted, "got": round(got, 2), "fraction": round(min(1.0, got / wanted), 3)}
 
     def _should_detect(self, moving: bool, at: float) -> bool:
         if self._last_detect is None or at - self._last_detect >= self.idle_recheck_seconds:
@@ -265,6 +300,8 @@ class CameraPipeline:
                 "tracks": sum(1 for t in tracks if t.state == TrackState.CONFIRMED),
                 "motion": round(self.motion_fraction, 4),
                 "open_incidents": len(self.open_incidents),
+                "mode": "keyframes" if self.quiet else "full",
+                "detect_rate": self.detect_rate(),
             }
 
 

@@ -151,6 +151,7 @@ class AnalyticsStage:
                 continue
             try:
                 pipeline.process(frame)
+                subscription.set_keyframes_only(pipeline.quiet)
                 failures = 0
             except Exception:
                 failures += 1

@@ -95,6 +95,9 @@ class DetectSettings(Strict):
     max_width: int = Field(default=1280, ge=64)
     # Polygons (x, y in 0..1) where motion is ignored: trees, clocks, road signs with LEDs.
     motion_masks: list[list[tuple[float, float]]] = Field(default_factory=list)
+    # Seconds without motion or tracked objects after which only keyframes are decoded and checked for
+    # motion (the camera's keyframe interval becomes its check rate); 0 keeps full-rate decoding.
+    quiet_after: float = Field(default=3.0, ge=0, le=3600)
 
     @field_validator("fps")
     @classmethod
@@ -175,6 +178,7 @@ class CameraDetect(Strict):
     min_score: float | None = Field(default=None, ge=0.0, le=1.0)
     max_width: int | None = Field(default=None, ge=64)
     motion_masks: list[list[Point]] | None = None
+    quiet_after: float | None = Field(default=None, ge=0, le=3600)
 
     @field_validator("fps")
     @classmethod
