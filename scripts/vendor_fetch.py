@@ -94,7 +94,7 @@ def check_library(folder: Path, *, offline: bool, write: bool) -> list[str]:
                 manifest["files"][relative] = registry
                 continue
             if registry != expected:
-                problems.append(f"{folder.name}/{relative}: registry sha256 {registry} != VENDOR.json {expected}")
+                problems.append(f"{folder.name}/{relative}: registry sha256 {registry} != {expected}")
         if not local.is_file():
             problems.append(f"{folder.name}/{relative}: missing here")
         elif sha256_hex(local.read_bytes()) != expected:
@@ -116,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     if not folders:
         print(f"no */VENDOR.json under {args.vendor_dir}", file=sys.stderr)
         return 1
-    problems = [p for folder in folders for p in check_library(folder, offline=args.offline, write=args.write)]
+    problems = [problem for folder in folders
+                for problem in check_library(folder, offline=args.offline, write=args.write)]
     for problem in problems:
         print(problem, file=sys.stderr)
     if not problems:
