@@ -3,6 +3,7 @@
 ``RecordingSite`` records three cameras and keeps recording while the tests run:
     gate   (group north)  from a private RTSP server that is killed for ``GAP_SECONDS`` after ~20 s
     yard   (group south)  from the shared RTSP server, continuously
+    lane   (group south)  another mount of the shared server, continuously (synchronized playback)
     h265   (group north)  the shared server's H.265 mount, to show the browser's "cannot play" message
 Segments are ``SEGMENT_SECONDS`` long (the mounts have a 2 s GOP). Site time zone: Asia/Jakarta.
 Users: ``operator1`` limited to group north, ``supervisor1`` and ``admin1`` see everything.
@@ -71,6 +72,7 @@ class RecordingSite:
         config_dir = write_site(self.root, {
             "gate": ("north", self.private.url("vtest")),
             "yard": ("south", self.shared.url("vtest")),
+            "lane": ("south", self.shared.url("vtest30")),
             "h265": ("north", self.shared.url("h265")),
         })
         config = load_config(config_dir)

@@ -19,6 +19,7 @@ The server prints one line per event on stdout, which the pytest fixture parses:
 from __future__ import annotations
 
 import argparse
+import functools
 import signal
 import subprocess
 import sys
@@ -38,6 +39,7 @@ def emit(line: str) -> None:
     sys.stdout.flush()
 
 
+@functools.cache  # the plain and the auth server ask the same; ffprobe takes ~0.5 s on a busy machine
 def stream_codec(path: str, selector: str) -> str:
     """The codec name of the first stream ``selector`` picks ("v:0", "a"), or "" when there is none."""
     out = subprocess.run(
