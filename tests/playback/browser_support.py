@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import av
 import cv2
 import numpy as np
 
+from tests.playback.recording_site import TIMEZONE, RecordingSite
+from tests.support.browser_fixtures import sign_in
 from wawai.db.recordings import RecordingSegment
 
 ARTIFACTS = Path(os.environ.get("WAWAI_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
@@ -57,3 +61,17 @@ def best_match(grey: list[float], frames: list[tuple[float, np.ndarray]]) -> tup
     scores = [(float(np.abs(picture - shown).mean()), wall) for wall, picture in frames]
     difference, wall = min(scores)
     return wall, difference
+
+
+def page_url(site: RecordingSite, camera: str, at: float | None = None, zoom: int = 3600) -> str:
+    day = datetime.fromtimestamp(site.started_at, ZoneInfo(TIMEZONE)).strftime("%Y-%m-%d")
+    url = (f"{site.server.url}/static/recordings.html?camera={camera}&day={day}&days=1&zoom={zoom}"
+           f"&start={int((site.started_at - 600) * 1000)}")
+    return url + (f"&at={int(at * 1000)}" if at is not None else "")
+
+
+def open_page(page, site: RecordingSite, role: str, url: str) -> None:
+    user = site.users[role]
+    sign_in(page, site.server.url, user.name, user.password)
+    page.goto(url)
+    page.wait_for_selector("body[data-ready=true]", timeout=30_000)

@@ -5,7 +5,8 @@
     yard   (group south)  from the shared RTSP server, continuously
     lane   (group south)  another mount of the shared server, continuously (synchronized playback)
     h265   (group north)  the shared server's H.265 mount, to show the browser's "cannot play" message
-Segments are ``SEGMENT_SECONDS`` long (the mounts have a 2 s GOP). Site time zone: Asia/Jakarta.
+Segments are ``SEGMENT_SECONDS`` long (the mounts have a 2 s GOP). Site time zone: Asia/Jakarta. The
+health sampler runs as in a node, every ``HEALTH_SAMPLE_SECONDS``.
 Users: ``operator1`` limited to group north, ``supervisor1`` and ``admin1`` see everything.
 """
 
@@ -25,6 +26,7 @@ from tests.support.rtsp_fixtures import RtspServer
 from tests.support.waiting import wait_for
 from wawai import accounts
 from wawai.bus import EventBus
+from wawai.camera_health import HealthSampler
 from wawai.config.loader import load_config
 from wawai.db.base import make_sessionmaker
 from wawai.db.migrate import upgrade
@@ -37,6 +39,7 @@ GAP_SECONDS = 10.0
 BEFORE_GAP_SECONDS = 20.0
 AFTER_GAP_SECONDS = 16.0
 TIMEZONE = "Asia/Jakarta"
+HEALTH_SAMPLE_SECONDS = 5  # the minimum: a minute of recording leaves about a dozen samples to plot
 
 
 def write_site(root: Path, urls: dict[str, tuple[str, str]]) -> Path:
@@ -49,6 +52,7 @@ def write_site(root: Path, urls: dict[str, tuple[str, str]]) -> Path:
         database: {{url: "sqlite:///{root / 'wawai.db'}"}}
         defaults:
           record: {{mode: continuous, segment_seconds: {SEGMENT_SECONDS}}}
+        health: {{sample_seconds: {HEALTH_SAMPLE_SECONDS}}}
         """))
     for camera_id, (group, url) in urls.items():
         (directory / "cameras" / f"{camera_id}.yaml").write_text(
@@ -63,6 +67,7 @@ class RecordingSite:
     shared: RtspServer
     ctx: StageContext = field(init=False)
     stage: Stage = field(init=False)
+    sampler: HealthSampler = field(init=False)
     server: LiveServer = field(init=False)
     users: dict[str, TestUser] = field(default_factory=dict)
     started_at: float = 0.0
@@ -81,7 +86,8 @@ class RecordingSite:
         self.ctx = StageContext(config=config, hub=camera_ingest.create_hub(config, bus), bus=bus,
                                 sessions=make_sessionmaker(config.database_url))
         self.stage = recorder.create_stage(self.ctx)
-        self.ctx.services[STAGES_SERVICE] = [self.stage]
+        self.sampler = HealthSampler(self.ctx)
+        self.ctx.services[STAGES_SERVICE] = [self.stage, self.sampler]
         with self.ctx.sessions() as db:
             for role, groups in (("operator", ["north"]), ("supervisor", []), ("admin", [])):
                 user = accounts.create_user(db, f"{role}1", PASSWORD, role, groups)
@@ -91,6 +97,7 @@ class RecordingSite:
         self.started_at = time.time()
         self.ctx.hub.start()
         self.stage.start()
+        self.sampler.start()
         self.server = LiveServer(create_app(self.ctx))
         self.server.start()
 
@@ -117,6 +124,7 @@ class RecordingSite:
 
     def stop(self) -> None:
         self.server.stop()
+        self.sampler.stop()
         self.stage.stop()
         self.ctx.hub.stop()
 

@@ -8,9 +8,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.playback.browser_support import GRAB_FRAME, THUMB, best_match, reference_frames, screenshot
+from tests.playback.browser_support import (
+    GRAB_FRAME,
+    THUMB,
+    best_match,
+    open_page,
+    page_url,
+    reference_frames,
+    screenshot,
+)
 from tests.playback.recording_site import TIMEZONE, RecordingSite
-from tests.support.browser_fixtures import sign_in
 from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.rtsp, pytest.mark.browser]
@@ -19,20 +26,6 @@ FRAME_SECONDS = 0.1  # 10 fps
 GAPS = """nodes => nodes.map(n => ({reason: n.dataset.reason, start: +n.dataset.start / 1000,
   end: +n.dataset.end / 1000, label: n.getAttribute('aria-label'),
   width: n.getBoundingClientRect().width}))"""
-
-
-def page_url(site: RecordingSite, camera: str, at: float | None = None, zoom: int = 3600) -> str:
-    day = datetime.fromtimestamp(site.started_at, ZoneInfo(TIMEZONE)).strftime("%Y-%m-%d")
-    url = (f"{site.server.url}/static/recordings.html?camera={camera}&day={day}&days=1&zoom={zoom}"
-           f"&start={int((site.started_at - 600) * 1000)}")
-    return url + (f"&at={int(at * 1000)}" if at is not None else "")
-
-
-def open_page(page, site: RecordingSite, role: str, url: str) -> None:
-    user = site.users[role]
-    sign_in(page, site.server.url, user.name, user.password)
-    page.goto(url)
-    page.wait_for_selector("body[data-ready=true]", timeout=30_000)
 
 
 def wallclock(page) -> float | None:

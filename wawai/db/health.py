@@ -22,7 +22,7 @@ class HealthSample(Base):
     reconnects: Mapped[int] = mapped_column(Integer, default=0)  # since the node started
     recording: Mapped[str | None] = mapped_column(String(20), nullable=True)
     detector_ms: Mapped[float | None] = mapped_column(Float, nullable=True)  # inference time per call
-    detector_queue: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    detector_queue_ms: Mapped[float | None] = mapped_column(Float, nullable=True)  # wait before inference
     drops: Mapped[int] = mapped_column(Integer, default=0)  # queue drops of all consumers, since start
 
 

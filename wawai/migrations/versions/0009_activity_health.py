@@ -42,7 +42,7 @@ def upgrade() -> None:
         sa.Column("reconnects", sa.Integer(), nullable=False),
         sa.Column("recording", sa.String(length=20), nullable=True),
         sa.Column("detector_ms", sa.Float(), nullable=True),
-        sa.Column("detector_queue", sa.Integer(), nullable=True),
+        sa.Column("detector_queue_ms", sa.Float(), nullable=True),
         sa.Column("drops", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_camera_health_samples")),
     )
