@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -11,6 +13,7 @@ from tests.playback.browser_support import open_page, page_url, screenshot
 from tests.playback.recording_site import RecordingSite
 from tests.support.browser_fixtures import sign_in
 from wawai.db.activity import minutes_between
+from wawai.db.incidents import Incident
 
 pytestmark = pytest.mark.rtsp
 
@@ -83,5 +86,14 @@ def test_activity_counts_per_minute_reach_the_timeline_band(recording_site: Reco
     assert sum(m.detections for m in minutes) == 30 and len(minutes) in (1, 2)
     answer = get(site, f"/api/recordings/gate/activity?start={start - 60}&end={start + 120}").json()
     assert [row[0] for row in answer["minutes"]] == [m.minute for m in minutes]
+    with site.ctx.sessions() as db:  # an incident as analytics stores it: a marker coloured by severity
+        incident = Incident(camera_id="gate", rule="night-entry", type="intrusion", severity="high",
+                            started_at=datetime.fromtimestamp(start + 5, UTC), clip_start=start)
+        db.add(incident)
+        db.commit()
+        incident_id = incident.id
     open_page(page, site, "admin", page_url(site, "gate"))
     assert page.locator(".tl-activity-bar").count() >= 1
+    marker = page.locator(f".tl-marker[data-id='{incident_id}']")
+    assert marker.get_attribute("href") == f"/static/incident.html?id={incident_id}"
+    assert "severity-high" in (marker.get_attribute("class") or "")

@@ -7,6 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
 from tests.playback.browser_support import (
     GRAB_FRAME,
@@ -19,6 +20,7 @@ from tests.playback.browser_support import (
 )
 from tests.playback.recording_site import TIMEZONE, RecordingSite
 from tests.support.waiting import wait_until
+from wawai.db.audit import AuditEntry
 
 pytestmark = [pytest.mark.rtsp, pytest.mark.browser]
 GOP_SECONDS = 2.0  # the RTSP mounts' keyframe interval
@@ -133,3 +135,47 @@ def test_h265_recordings_are_listed_and_the_page_says_the_browser_cannot_play_th
     notice.wait_for(state="visible", timeout=15_000)
     assert "H.265" in notice.text_content()
     assert page.evaluate("() => window.wawaiPlayer.state().error") == "hevc"
+
+
+def test_a_selected_range_exports_an_audited_clip_and_the_url_reopens_the_same_view(
+        recording_site: RecordingSite, browser_page):
+    site, page = recording_site, browser_page
+    rows = site.segments("yard")
+    open_page(page, site, "supervisor", page_url(site, "yard"))
+    box = page.locator("#timeline").bounding_box()
+    view_start = site.started_at - 600
+
+    def x(at: float) -> float:
+        return box["x"] + box["width"] * (at - view_start) / 3600
+
+    page.mouse.move(x(rows[1].start), box["y"] + 50)
+    page.mouse.down()
+    page.mouse.move(x(rows[1].start + 6), box["y"] + 50, steps=5)
+    page.mouse.move(x(rows[3].start), box["y"] + 50, steps=5)
+    page.mouse.up()
+    link = page.locator("#export")
+    link.wait_for(state="visible", timeout=5_000)
+    href = link.get_attribute("href")
+    assert href is not None and href.startswith("/api/recordings/yard/clip.mp4?")
+    answer = page.request.get(site.server.url + href)
+    assert answer.status == 200 and len(answer.headers["x-content-sha256"]) == 64
+    assert answer.body()[4:8] == b"ftyp"
+    with site.ctx.sessions() as db:
+        exports = db.scalars(select(AuditEntry).where(AuditEntry.action == "recording.export")).all()
+    assert any(e.user_name == site.users["supervisor"].name and e.camera_id == "yard" for e in exports)
+    # Click to play; the address then holds camera, zoom and time: opening it shows the same.
+    page.mouse.click(x(rows[2].start + 1), box["y"] + 50)
+    assert wait_until(lambda: wallclock(page) is not None, 20)
+    page.evaluate("() => window.wawaiPlayer.pause()")
+    time.sleep(0.5)  # the address is written 0.2 s after the last change
+    shared = page.url
+    assert "camera=yard" in shared and "zoom=3600" in shared and "at=" in shared
+    played = wallclock(page)
+    other = page.context.new_page()
+    other.goto(shared)
+    other.wait_for_selector("body[data-ready=true]", timeout=30_000)
+    shown = "() => window.wawaiPlayer && window.wawaiPlayer.wallclock()"
+    assert wait_until(lambda: other.evaluate(shown), 20)
+    reopened = other.evaluate(shown) / 1000
+    assert played is not None and abs(reopened - played) <= GOP_SECONDS
+    assert other.eval_on_selector("#camera", "s => s.value") == "yard"
