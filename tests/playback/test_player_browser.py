@@ -150,8 +150,8 @@ def test_a_selected_range_exports_an_audited_clip_and_the_url_reopens_the_same_v
 
     page.mouse.move(x(rows[1].start), box["y"] + 50)
     page.mouse.down()
-    page.mouse.move(x(rows[1].start + 6), box["y"] + 50, steps=5)
-    page.mouse.move(x(rows[3].start), box["y"] + 50, steps=5)
+    page.mouse.move(x(rows[1].start + 15), box["y"] + 50, steps=5)
+    page.mouse.move(x(rows[1].start + 30), box["y"] + 50, steps=5)  # 13 px at 1 h across: a drag
     page.mouse.up()
     link = page.locator("#export")
     link.wait_for(state="visible", timeout=5_000)
