@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from analytics.activity import ActivityCounter
 from analytics.detection import Detection
 from analytics.incident_store import DrawnBox, IncidentStore
 from analytics.motion import MotionGate
@@ -85,6 +86,7 @@ class CameraPipeline:
         model_size: tuple[int, int] | None = None,
         recheck_seconds: float = 1.0,
         idle_recheck_seconds: float = 10.0,
+        activity: ActivityCounter | None = None,
     ) -> None:
         self.camera = camera
         self.detect = detect
@@ -95,6 +97,7 @@ class CameraPipeline:
         self.model_size = model_size
         self.recheck_seconds = recheck_seconds
         self.idle_recheck_seconds = idle_recheck_seconds
+        self.activity = activity  # per-minute counts for the recordings timeline
         self.gate = MotionGate(detect.motion_masks)
         scores = [detect.min_score, *(r.min_score for r in camera.rules if r.min_score is not None)]
         self.tracker = Tracker(high_score=min(scores), low_score=min(LOW_SCORE, min(scores)))
@@ -125,6 +128,7 @@ class CameraPipeline:
         motion = self.gate.update(image)
         self.motion_fraction = motion.fraction
         ran = False
+        found = 0
         ended: list[Track] = []
         if self.worker is not None:
             if self._should_detect(motion.moving, at):
@@ -132,6 +136,7 @@ class CameraPipeline:
                 detections = self._detect(image, boxes)
                 if detections is not None:
                     ran = True
+                    found = len(detections)
                     self._last_detect = at
                     ended = self.tracker.update(detections, at)
             else:
@@ -146,6 +151,8 @@ class CameraPipeline:
             self._handle(events, image)
             self.engine.forget_tracks({t.id for t in ended})
         self._publish_boxes(at, width, height)
+        if self.activity is not None:
+            self.activity.add(at, motion.moving, found)
         self.stats.frames += 1
         if self.stats.first_frame_at is None:
             self.stats.first_frame_at = at

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from analytics.activity import ActivityCounter
 from analytics.camera import CameraPipeline
 from analytics.detector import Detector
 from analytics.incident_store import IncidentStore
@@ -73,6 +74,7 @@ class AnalyticsStage:
                 camera, detect, engine,
                 worker=self.worker if detect.enabled else None,
                 store=store, bus=self.ctx.bus, model_size=model_size,
+                activity=ActivityCounter(camera.id, self.ctx.sessions),
             )
             self.pipelines[camera.id] = pipeline
             if detect.enabled:
@@ -99,6 +101,9 @@ class AnalyticsStage:
         self._threads.clear()
         if self.worker is not None:
             self.worker.stop()
+        for pipeline in self.pipelines.values():
+            if pipeline.activity is not None:
+                pipeline.activity.flush()  # the minute in progress
 
     def _wanted(self, camera: CameraConfig) -> bool:
         detect = camera.detect_settings(self.ctx.config.site.defaults.detect)

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from recorder.incident_windows import IncidentWindows, load_incident_windows
 from recorder.paths import recordings_root
+from recorder.thumbnail import thumbnail_path
 from wawai.config.model import WawaiConfig
 from wawai.db.recordings import RecordingSegment, delete_segments, oldest_segments, total_bytes
 
@@ -188,6 +189,7 @@ class Retention:
             path = self.storage / segment.path
             try:
                 path.unlink(missing_ok=True)
+                thumbnail_path(path).unlink(missing_ok=True)
             except OSError as exc:
                 log.warning("cannot delete %s: %s", segment.path, exc)
                 continue

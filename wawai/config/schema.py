@@ -124,6 +124,13 @@ class IncidentsSection(Strict):
     post_seconds: float = Field(default=10, ge=0)
 
 
+class HealthSection(Strict):
+    """Camera health samples for the health page's plots (issue 9)."""
+
+    retain_days: float = Field(default=7, gt=0)  # per-minute samples older than this are deleted
+    sample_seconds: float = Field(default=60, ge=5, le=3600)
+
+
 class SiteConfig(Strict):
     site: SiteSection = SiteSection()
     storage: StorageSection = StorageSection()
@@ -132,6 +139,7 @@ class SiteConfig(Strict):
     detector: DetectorSection = DetectorSection()
     defaults: DefaultsSection = DefaultsSection()
     incidents: IncidentsSection = IncidentsSection()
+    health: HealthSection = HealthSection()
 
 
 # --- cameras: config/cameras/*.yaml --------------------------------------------------------------

@@ -4,7 +4,13 @@ import { el } from "./dom.js";
 import { applyI18n, t } from "./i18n.js";
 
 // Pages that exist. Add an entry when a page lands (alerts, incidents, recordings, health, audit).
-export const PAGES = [{ path: "/static/index.html", key: "nav.wall" }];
+export const PAGES = [
+  { path: "/static/index.html", key: "nav.wall" },
+  // recorded video (issue 9)
+  { path: "/static/recordings.html", key: "nav.recordings" },
+  { path: "/static/sync.html", key: "nav.sync" },
+  { path: "/static/health.html", key: "nav.health" },
+];
 
 export async function startShell() {
   applyI18n();
