@@ -32,7 +32,7 @@ def upgrade() -> None:
     with op.batch_alter_table("users") as batch:
         batch.add_column(sa.Column("language", sa.String(length=10), nullable=False, server_default="en"))
     connection = op.get_bind()
-    rows: list[Any] = connection.execute(sa.text(
+    rows: Sequence[Any] = connection.execute(sa.text(
         "SELECT id, at, user_name, action, camera_id, detail FROM audit_log ORDER BY id")).all()
     previous: str | None = None
     for row_id, at, user_name, action, camera_id, detail in rows:
