@@ -131,12 +131,16 @@ def build_package(output: Path, key: Ed25519PrivateKey, *, incident: dict[str, A
             for name, path in sorted(files.items()):
                 package.write(path, name)
             package.writestr(MANIFEST, body)
-            package.writestr(SIGNATURE, json.dumps(signature, indent=2) + "\n")
+            package.writestr(SIGNATURE, _signature_file(signature))
         os.replace(partial, output)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
     return manifest
+
+
+def _signature_file(signature: dict[str, Any]) -> bytes:
+    return (json.dumps(signature, indent=2, sort_keys=True) + "\n").encode("ascii")
 
 
 # --- checking ----------------------------------------------------------------------------------------
@@ -189,6 +193,10 @@ def verify_package(path: Path, public_key: Ed25519PublicKey) -> Verdict:
             signed = json.loads(signature_bytes)
             signed_digest = str(signed["manifest_sha256"])
             public_key.verify(base64.b64decode(signed["signature"], validate=True), signed_digest.encode())
+            # Every byte of the signature file counts, not only the signed digest in it.
+            same_key = signed["key_fingerprint"] == fingerprint(public_key)
+            if _signature_file(signed) != signature_bytes or not same_key:
+                raise ValueError("signature file differs from what was written")
         except (ValueError, KeyError, TypeError, InvalidSignature):
             return Verdict(False, f"{SIGNATURE} does not hold a valid signature of this site's key "
                            "(changed, or signed elsewhere)", SIGNATURE)

@@ -117,7 +117,8 @@ def test_seen_marks_are_per_user(api, site) -> None:
     assert listed("supervisor1", seen="false") == {}
     assert listed("supervisor2", seen="false") == {incident: False}
     # Seeing it changed nothing shared.
-    assert api.get(f"/api/incidents/{incident}", headers=site.headers("supervisor2")).json()["status"] == "new"
+    shown = api.get(f"/api/incidents/{incident}", headers=site.headers("supervisor2")).json()
+    assert shown["status"] == "new"
 
 
 def test_bulk_applies_one_action_within_what_the_user_may_see(api, site) -> None:
@@ -151,8 +152,9 @@ def test_department_limited_user_is_refused_and_the_attempt_audited(api, site) -
     incident = add_incident(site.sessions, camera="putr-cam")
     before = len(audit_rows(site, "access.denied"))
     start, end = time.time() - 60, time.time()
+    clip = f"/api/recordings/putr-cam/clip.mp4?start={start}&end={end}"
     for path in (f"/api/incidents/{incident}", f"/api/incidents/{incident}/snapshot.jpg",
-                 f"/api/incidents/{incident}/history", f"/api/recordings/putr-cam/clip.mp4?start={start}&end={end}"):
+                 f"/api/incidents/{incident}/history", clip):
         answer = api.get(path, headers=site.headers("rsu-sup"))
         assert answer.status_code in (403, 404), path
         assert "\n" not in answer.json()["detail"]
