@@ -42,7 +42,8 @@ def test_every_revision_descends_from_the_foundation():
     for name, rev in revisions.items():
         seen = rev
         while seen.down_revision is not None:
-            parents = seen.down_revision if isinstance(seen.down_revision, tuple) else (seen.down_revision,)
+            down = seen.down_revision
+            parents = [down] if isinstance(down, str) else list(down)
             assert all(parent in revisions for parent in parents), name
             seen = revisions[parents[0]]
         assert seen.revision == "0001_foundation", name
