@@ -25,6 +25,9 @@ from wawai.assets import REPO_ROOT, asset_dirs, find_asset
 
 DEMO_SOURCE = REPO_ROOT / "config" / "demo"
 DEMO_USER = "demo"
+# A supervisor who sees one department only, so limited access can be tried without setup.
+DEPARTMENT_USER = "pengawas-putr"
+DEPARTMENT = "Dinas PUTR"
 ASSET_PREFIX = "asset:"
 
 
@@ -39,6 +42,7 @@ class DemoSite:
     url: str
     cameras: list[str]
     new_password: str | None  # set only when this run created the demo user
+    department_password: str | None = None  # the department-limited supervisor's, made with it
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -72,6 +76,9 @@ def run_demo(args: argparse.Namespace) -> int:
         print("  (shown only now; to start afresh, stop the demo and delete the storage folder)")
     else:
         print(" with the password printed when the demo first ran")
+    if site.department_password is not None:
+        print(f"  or as {DEPARTMENT_USER!r} (a supervisor who sees {DEPARTMENT} only) with the password "
+              f"{site.department_password}")
         print(f"  (forgotten? stop the demo, delete {site.storage} and run `wawai demo` again)")
     if args.prepare_only:
         return 0
@@ -127,10 +134,12 @@ def prepare_demo(storage: Path, *, port: int | None = None, source: Path = DEMO_
     for name, camera in cameras.items():
         _write_yaml(config_dir / "cameras" / name, camera)
 
-    new_password = _ensure_demo_user(config_dir)
+    passwords = _ensure_demo_users(config_dir)
     web = site.get("web", {})
     url = f"http://{web.get('host', '127.0.0.1')}:{web.get('port', 8080)}/"
-    return DemoSite(config_dir, storage, url, [str(c["id"]) for c in cameras.values()], new_password)
+    new_password, department_password = passwords if passwords else (None, None)
+    return DemoSite(config_dir, storage, url, [str(c["id"]) for c in cameras.values()], new_password,
+                    department_password)
 
 
 def _resolve_cameras(folder: Path) -> tuple[dict[str, dict[str, Any]], list[str]]:
@@ -152,8 +161,9 @@ def _resolve_cameras(folder: Path) -> tuple[dict[str, dict[str, Any]], list[str]
     return cameras, missing
 
 
-def _ensure_demo_user(config_dir: Path) -> str | None:
-    """Create the demo user when the site has no user at all; its random password is returned once."""
+def _ensure_demo_users(config_dir: Path) -> tuple[str, str] | None:
+    """Create the demo admin and the department-limited supervisor when the site has no user at all;
+    their random passwords are returned once."""
     from wawai.config.loader import load_config
     from wawai.db.base import make_sessionmaker
     from wawai.db.migrate import upgrade
@@ -167,8 +177,10 @@ def _ensure_demo_user(config_dir: Path) -> str | None:
                 return None
             password = secrets.token_urlsafe(12)  # no default password, ever
             accounts.create_user(db, DEMO_USER, password, "admin", [])
+            department_password = secrets.token_urlsafe(12)
+            accounts.create_user(db, DEPARTMENT_USER, department_password, "supervisor", [DEPARTMENT])
             db.commit()
-            return password
+            return password, department_password
     finally:
         sessions.kw["bind"].dispose()
 
