@@ -17,8 +17,8 @@ def test_demo_cameras_in_departments_and_a_limited_supervisor(tmp_path: Path, ca
     assert main(["demo", "--storage", str(storage), "--prepare-only"]) == 0
     out = capsys.readouterr().out
     admin = re.search(r"sign in as 'demo' with the password (\S+)", out)
-    limited = re.search(r"or as 'pengawas-putr' \(a supervisor who sees Dinas PUTR only\) with the password (\S+)",
-                        out)
+    limited = re.search(r"or as 'pengawas-putr' \(a supervisor who sees Dinas PUTR only\) "
+                        r"with the password (\S+);", out)
     assert admin and limited and admin.group(1) != limited.group(1)
     config = load_config(storage / "config")
     assert {camera.group for camera in config.cameras.values()} == {

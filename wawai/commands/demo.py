@@ -73,12 +73,12 @@ def run_demo(args: argparse.Namespace) -> int:
     print(f"Open {site.url} and sign in as {DEMO_USER!r}", end="")
     if site.new_password is not None:
         print(f" with the password {site.new_password}")
-        print("  (shown only now; to start afresh, stop the demo and delete the storage folder)")
+        # One line for the second user: the lines above and below are what scripts read.
+        print(f"  or as {DEPARTMENT_USER!r} (a supervisor who sees {DEPARTMENT} only) with the password "
+              f"{site.department_password}; both shown only now (to start afresh, stop the demo and delete "
+              "the storage folder)")
     else:
         print(" with the password printed when the demo first ran")
-    if site.department_password is not None:
-        print(f"  or as {DEPARTMENT_USER!r} (a supervisor who sees {DEPARTMENT} only) with the password "
-              f"{site.department_password}")
         print(f"  (forgotten? stop the demo, delete {site.storage} and run `wawai demo` again)")
     if args.prepare_only:
         return 0
