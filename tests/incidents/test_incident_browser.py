@@ -26,6 +26,7 @@ from tests.analytics.helpers import WALK
 from tests.incidents.conftest import add_incident
 from tests.support.app_fixtures import PASSWORD, LiveServer, write_config
 from tests.support.browser_fixtures import sign_in
+from tests.support.rtsp_fixtures import running_server
 from tests.support.waiting import wait_for
 from wawai import accounts
 from wawai.bus import EventBus
@@ -79,9 +80,16 @@ def camera(url: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def node(rtsp_server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
+def walkway_server(rtsp_media, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    # One mount of our own: the full shared server takes over 20 s to start on a loaded machine.
+    with running_server({"vtest": rtsp_media["vtest"]}, tmp_path_factory.mktemp("rtsp-walkway")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def node(walkway_server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
     root = tmp_path_factory.mktemp("incident-browser")
-    config = load_config(write_config(root, cameras={f"{CAMERA}.yaml": camera(rtsp_server.url("vtest"))},
+    config = load_config(write_config(root, cameras={f"{CAMERA}.yaml": camera(walkway_server.url("vtest"))},
                                       site=site(root)))
     upgrade(config.database_url)
     sessions = make_sessionmaker(config.database_url)

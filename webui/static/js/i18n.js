@@ -358,6 +358,7 @@ export function t(key, vars = {}) {
   return text.replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ""));
 }
 
+// ``value``: a Date, an ISO string, or epoch seconds (the API's clip times).
 function format(value, options) {
   if (value === null || value === undefined || value === "") return "";
   const moment = value instanceof Date ? value : new Date(typeof value === "number" ? value * 1000 : value);

@@ -28,12 +28,17 @@ function say(text, error = false) {
   message.classList.toggle("error", error);
 }
 
+// replaceChildren with el()'s rules: nested arrays flattened, null/false left out (never the text "null").
+function fill(node, ...children) {
+  node.replaceChildren(...children.flat(2).filter((child) => child !== null && child !== undefined && child !== false));
+}
+
 function fact(key, value) {
   return [el("dt", { text: t(key) }), el("dd", { dataset: { fact: key }, text: value ?? "" })];
 }
 
 function renderDetails() {
-  details.replaceChildren(el("h2", { text: t("incident.details") }), el("dl", { class: "facts" },
+  fill(details, el("h2", { text: t("incident.details") }), el("dl", { class: "facts" },
     fact("incident.camera", incident.camera_name),
     fact("incident.group", incident.group),
     fact("incident.rule", incident.rule),
@@ -56,7 +61,7 @@ function actionLabel(action) {
 
 async function renderHistory() {
   const steps = await getJson(`/api/incidents/${id}/history`);
-  history.replaceChildren(el("h2", { text: t("incident.history") }),
+  fill(history, el("h2", { text: t("incident.history") }),
     steps.length ? el("ol", { class: "history-list" }, steps.map((step) => el("li", { dataset: { action: step.action } },
       el("time", { datetime: step.at, text: formatDateTime(step.at) }), " · ",
       el("span", { class: "actor", text: step.actor }), " · ",
@@ -84,7 +89,7 @@ function renderActions() {
   const exporter = hasRole(me, "supervisor")
     ? el("button", { type: "button", id: "incident-export", text: t("incident.export"), onclick: exportEvidence })
     : null;
-  actions.replaceChildren(el("h2", { text: t("incident.actions") }),
+  fill(actions, el("h2", { text: t("incident.actions") }),
     allowed.size ? [note, allowed.has("assign") ? assignee : null, allowed.has("priority") ? priority : null] : [],
     el("div", { class: "buttons" }, buttons.length ? buttons : el("span", { class: "hint", text: t("incident.noActions") }), exporter));
 }

@@ -9,8 +9,8 @@ export async function showClip(container, incident) {
   const start = incident.clip_start;
   const end = incident.clip_end ?? Date.now() / 1000;
   const status = el("p", { class: "message", text: t("incident.clipLoading") });
-  const began = Date.parse(incident.started_at);
-  const ended = incident.ended_at ? Date.parse(incident.ended_at) : null;
+  const began = new Date(incident.started_at);
+  const ended = incident.ended_at ? new Date(incident.ended_at) : null;
   const times = el("div", { class: "clip-times" },
     el("span", { class: "began", text: t("incident.began", { time: formatDateTime(began) }) }),
     el("span", { class: "ended", text: ended ? t("incident.ended", { time: formatTime(ended) }) : t("incident.stillOpen") }));
@@ -29,7 +29,7 @@ export async function showClip(container, incident) {
   video.muted = true;
   container.dataset.clipStart = String(clipStart);
   container.dataset.clipEnd = String(clipEnd);
-  status.textContent = t("incident.clipRange", { start: formatTime(clipStart * 1000), end: formatTime(clipEnd * 1000) });
+  status.textContent = t("incident.clipRange", { start: formatTime(clipStart), end: formatTime(clipEnd) });
   container.replaceChildren(el("h2", { text: t("incident.clip") }), video, status, times);
   video.play().catch(() => { /* autoplay refused: the controls are there */ });
   return {
