@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 
 DEMO_SOURCE = REPO_ROOT / "config" / "demo"
 DEMO_USER = "demo"
+# A supervisor who sees one department only, so limited access can be tried without setup.
+DEPARTMENT_USER = "pengawas-putr"
+DEPARTMENT = "Dinas PUTR"
 ASSET_PREFIX = "asset:"
 
 
@@ -43,6 +46,7 @@ class DemoSite:
     url: str
     cameras: list[str]
     new_password: str | None  # set only when this run created the demo user
+    department_password: str | None = None  # the department-limited supervisor's, made with it
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -73,7 +77,10 @@ def run_demo(args: argparse.Namespace) -> int:
     print(f"Open {site.url} and sign in as {DEMO_USER!r}", end="")
     if site.new_password is not None:
         print(f" with the password {site.new_password}")
-        print("  (shown only now; to start afresh, stop the demo and delete the storage folder)")
+        # One line for the second user: the lines above and below are what scripts read.
+        print(f"  or as {DEPARTMENT_USER!r} (a supervisor who sees {DEPARTMENT} only) with the password "
+              f"{site.department_password}; both shown only now (to start afresh, stop the demo and delete "
+              "the storage folder)")
     else:
         print(" with the password printed when the demo first ran")
         print(f"  (forgotten? stop the demo, delete {site.storage} and run `wawai demo` again)")
@@ -132,10 +139,12 @@ def prepare_demo(storage: Path, *, port: int | None = None, source: Path = DEMO_
     for name, camera in cameras.items():
         _write_yaml(config_dir / "cameras" / name, camera)
 
-    new_password = _ensure_demo_user(config_dir)
+    passwords = _ensure_demo_users(config_dir)
     web = site.get("web", {})
     url = f"http://{web.get('host', '127.0.0.1')}:{web.get('port', 8080)}/"
-    return DemoSite(config_dir, storage, url, [str(c["id"]) for c in cameras.values()], new_password)
+    new_password, department_password = passwords if passwords else (None, None)
+    return DemoSite(config_dir, storage, url, [str(c["id"]) for c in cameras.values()], new_password,
+                    department_password)
 
 
 def _resolve_cameras(folder: Path) -> tuple[dict[str, dict[str, Any]], list[str]]:
@@ -175,8 +184,9 @@ def _resolve_cameras(folder: Path) -> tuple[dict[str, dict[str, Any]], list[str]
     return cameras, missing
 
 
-def _ensure_demo_user(config_dir: Path) -> str | None:
-    """Create the demo user when the site has no user at all; its random password is returned once."""
+def _ensure_demo_users(config_dir: Path) -> tuple[str, str] | None:
+    """Create the demo admin and the department-limited supervisor when the site has no user at all;
+    their random passwords are returned once."""
     from wawai.config.loader import load_config
     from wawai.db.base import make_sessionmaker
     from wawai.db.migrate import upgrade
@@ -190,8 +200,10 @@ def _ensure_demo_user(config_dir: Path) -> str | None:
                 return None
             password = secrets.token_urlsafe(12)  # no default password, ever
             accounts.create_user(db, DEMO_USER, password, "admin", [])
+            department_password = secrets.token_urlsafe(12)
+            accounts.create_user(db, DEPARTMENT_USER, department_password, "supervisor", [DEPARTMENT])
             db.commit()
-            return password
+            return password, department_password
     finally:
         sessions.kw["bind"].dispose()
 

@@ -118,10 +118,16 @@ class DefaultsSection(Strict):
     record: RecordSettings = RecordSettings()
 
 
+Severity = Literal["low", "medium", "high", "critical"]
+
+
 class IncidentsSection(Strict):
     retain_days: float = Field(default=90, gt=0)
     pre_seconds: float = Field(default=5, ge=0)
     post_seconds: float = Field(default=10, ge=0)
+    # Seconds an incident of a priority (it starts as the rule's severity) may wait for an acknowledgement
+    # before it is escalated (overdue, red, a sound); a priority left out is never escalated.
+    acknowledge_within: dict[Severity, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
 
 
 class HealthSection(Strict):

@@ -73,6 +73,9 @@ def clip(camera_id: str, start: str, end: str, user: SupervisorUser, ctx: Ctx, d
         result.path,
         media_type="video/mp4",
         filename=f"{camera_id}-{int(result.start)}.mp4",
-        headers={"X-Content-SHA256": result.sha256},
+        # Where the clip really starts and ends (the keyframe at or before ``start``): a page places the
+        # incident's own times on the clip's timeline with these.
+        headers={"X-Content-SHA256": result.sha256, "X-Clip-Start": f"{result.start:.3f}",
+                 "X-Clip-End": f"{result.end:.3f}"},
         background=BackgroundTask(result.path.unlink, missing_ok=True),
     )

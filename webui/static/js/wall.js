@@ -172,6 +172,11 @@ function listenToEvents(alerts) {
     alerts.add(message);
     for (const tile of tilesOf(cameraOf(message))) tile.highlight();
   });
+  on("incident.escalated", (message) => {
+    alerts.escalate(message);
+    for (const tile of tilesOf(cameraOf(message))) tile.highlight();
+  });
+  on("incident.updated", (message) => alerts.update(message));
   onConnectionChange((up) => say(up ? "" : t("events.disconnected")));
   connectEvents();
 }
