@@ -15,6 +15,7 @@ from fastapi.requests import HTTPConnection
 from sqlalchemy.orm import Session
 
 from wawai.config.schema import CameraConfig
+from wawai.db.incidents import Incident
 from wawai.db.users import Role, User
 from wawai.stage import StageContext
 
@@ -70,6 +71,15 @@ def visible_cameras(user: User, ctx: StageContext) -> list[CameraConfig]:
     return [cam for cam in ctx.config.cameras.values() if user.may_see_group(cam.group)]
 
 
+def incident_visible(user: User, incident: Incident, ctx: StageContext) -> bool:
+    """A camera's incident: the camera is known and in the user's groups. A camera-less one (a
+    complaint): its group (the department) is one of the user's."""
+    if incident.camera_id is None:
+        return incident.group_name is not None and user.may_see_group(incident.group_name)
+    camera = ctx.config.cameras.get(incident.camera_id)
+    return camera is not None and user.may_see_group(camera.group)
+
+
 __all__ = [
     "AdminUser",
     "Ctx",
@@ -80,5 +90,6 @@ __all__ = [
     "get_ctx",
     "get_db",
     "get_user",
+    "incident_visible",
     "visible_cameras",
 ]

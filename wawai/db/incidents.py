@@ -4,6 +4,9 @@
 epoch seconds like the recording index, so the clip a reviewer needs (pre/post roll included) is looked
 up without conversion. ``status`` is the review workflow: new -> acknowledged/assigned -> resolved or
 false_alarm.
+
+A complaint from the city's apps (Open311) is an incident too: no camera (``camera_id`` null), the
+handling department in ``group_name``, ``source`` "open311"; its place and text are in ``complaints``.
 """
 
 from __future__ import annotations
@@ -11,12 +14,15 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Float, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wawai.db.base import Base, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from wawai.db.complaints import Complaint
 
 
 class IncidentStatus(StrEnum):
@@ -35,7 +41,7 @@ class Incident(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    camera_id: Mapped[str] = mapped_column(String(100))
+    camera_id: Mapped[str | None] = mapped_column(String(100), nullable=True)  # None: a complaint
     rule: Mapped[str] = mapped_column(String(100))
     type: Mapped[str] = mapped_column(String(30))  # the rule type: intrusion, loitering, line_crossing, ...
     zone: Mapped[str | None] = mapped_column(String(100), nullable=True)
@@ -50,6 +56,11 @@ class Incident(Base):
     clip_end: Mapped[float | None] = mapped_column(Float(precision=53), nullable=True)  # None while open
     detail_json: Mapped[str] = mapped_column(Text, default="{}")  # rule facts: direction, count, ...
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Camera-less incidents (complaints) are seen by the users of this group (a department).
+    group_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    source: Mapped[str | None] = mapped_column(String(30), nullable=True)  # None: analytics; "open311"
+
+    complaint: Mapped[Complaint | None] = relationship(lazy="selectin", uselist=False, viewonly=True)
 
     @property
     def objects(self) -> list[str]:
@@ -77,4 +88,7 @@ class Incident(Base):
             "clip_end": self.clip_end,
             "detail": self.detail,
             "snapshot_url": f"/api/incidents/{self.id}/snapshot.jpg" if self.snapshot_path else None,
+            "group": self.group_name,
+            "source": self.source,
+            "complaint": self.complaint.to_json() if self.complaint else None,
         }

@@ -1,4 +1,6 @@
-"""Incidents: search (filters + pages), one incident, its snapshot. Camera access checked per object."""
+"""Incidents: search (filters + pages), one incident, its snapshot. Access checked per object: the camera's
+group, or for a camera-less incident (a complaint) its department's group (``incident_visible``).
+A complaint with a place also lists the cameras near it that the user may see, best first."""
 
 from __future__ import annotations
 
@@ -8,13 +10,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import FileResponse
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from wawai.db.incidents import Incident
-from wawai.db.users import User
+from wawai.db.users import Role, User
+from wawai.geo import nearest_cameras
 from wawai.stage import StageContext
-from webui.deps import Ctx, CurrentUser, DbSession, camera_for, visible_cameras
+from webui.deps import Ctx, CurrentUser, DbSession, camera_for, incident_visible, visible_cameras
 
 router = APIRouter()
 
@@ -41,7 +44,10 @@ def list_incidents(
         allowed = [camera_for(user, camera, ctx).id]
     else:
         allowed = [cam.id for cam in visible_cameras(user, ctx)]
-    query = select(Incident).where(Incident.camera_id.in_(allowed))
+    visible: ColumnElement[bool] = Incident.camera_id.in_(allowed)
+    if camera is None:
+        visible = or_(visible, _camera_less_visible(user))
+    query = select(Incident).where(visible)
     for column, value in (
         (Incident.rule, rule), (Incident.type, type), (Incident.severity, severity), (Incident.status, status)
     ):
@@ -59,7 +65,17 @@ def list_incidents(
 
 @router.get("/api/incidents/{incident_id}")
 def get_incident(incident_id: int, user: CurrentUser, ctx: Ctx, db: DbSession) -> dict[str, Any]:
-    return _load(incident_id, user, ctx, db).to_json()
+    incident = _load(incident_id, user, ctx, db)
+    answer = incident.to_json()
+    place = incident.complaint
+    if place is not None and place.lat is not None and place.lon is not None:
+        radius = ctx.config.site.complaints.camera_radius_m
+        nearby = nearest_cameras(visible_cameras(user, ctx), place.lat, place.lon, radius)
+        answer["nearest_cameras"] = [
+            {"id": near.camera_id, "name": near.name, "distance_m": near.distance_m, "covers": near.covers}
+            for near in nearby
+        ]
+    return answer
 
 
 @router.get("/api/incidents/{incident_id}/snapshot.jpg")
@@ -79,8 +95,19 @@ def _load(incident_id: int, user: User, ctx: StageContext, db: Session) -> Incid
     incident: Incident | None = db.get(Incident, incident_id)
     if incident is None:
         raise HTTPException(status_code=404, detail=f"no incident {incident_id}")
-    camera_for(user, incident.camera_id, ctx)  # 403 outside the user's groups, 404 for a removed camera
+    if incident.camera_id is not None:
+        camera_for(user, incident.camera_id, ctx)  # 403 outside the user's groups, 404 for a removed camera
+    elif not incident_visible(user, incident, ctx):
+        raise HTTPException(status_code=403, detail=f"incident {incident_id} is not in your groups")
     return incident
+
+
+def _camera_less_visible(user: User) -> ColumnElement[bool]:
+    """The SQL twin of ``incident_visible`` for camera-less incidents (complaints)."""
+    camera_less = Incident.camera_id.is_(None)
+    if user.role_enum is Role.ADMIN or not user.groups:
+        return camera_less
+    return camera_less & Incident.group_name.in_(user.groups)
 
 
 def _utc(value: datetime) -> datetime:
