@@ -37,12 +37,22 @@ def _check_lat_lon(lat: float, lon: float, name: str) -> None:
 # --- site: config/wawai.yaml -------------------------------------------------------------------
 
 
+MAP_IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".webp")
+
+
 class MapImage(Strict):
     """A site plan drawn under the map instead of tiles: the picture and the places of two corners."""
 
-    path: str  # PNG, JPEG or SVG; relative paths start at the config directory's parent
+    path: str  # PNG, JPEG or WebP; relative paths start at the config directory's parent
     south_west: tuple[float, float]  # [lat, lon] of the picture's bottom-left corner
     north_east: tuple[float, float]  # [lat, lon] of its top-right corner
+
+    @field_validator("path")
+    @classmethod
+    def _picture(cls, value: str) -> str:
+        if not value.lower().endswith(MAP_IMAGE_TYPES):
+            raise ValueError(f"site plan must be a {', '.join(MAP_IMAGE_TYPES)} file")
+        return value
 
     @model_validator(mode="after")
     def _corners(self) -> MapImage:

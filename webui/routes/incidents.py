@@ -71,6 +71,7 @@ def get_incident(incident_id: int, user: CurrentUser, ctx: Ctx, db: DbSession) -
     if place is not None and place.lat is not None and place.lon is not None:
         radius = ctx.config.site.complaints.camera_radius_m
         nearby = nearest_cameras(visible_cameras(user, ctx), place.lat, place.lon, radius)
+        answer["camera_radius_m"] = radius
         answer["nearest_cameras"] = [
             {"id": near.camera_id, "name": near.name, "distance_m": near.distance_m, "covers": near.covers}
             for near in nearby

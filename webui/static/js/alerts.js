@@ -1,19 +1,25 @@
 // The live alerts panel: incidents pushed over /api/events, newest first.
+import { complaintItem } from "./complaint_alert.js";
 import { el } from "./dom.js";
 import { t } from "./i18n.js";
 
 const MAX_ALERTS = 50;
 
 export class AlertsPanel {
-  constructor(list, { cameraName, onOpen }) {
+  constructor(list, { cameraName, onOpen, onOpenWall }) {
     this.list = list;
     this.cameraName = cameraName;
     this.onOpen = onOpen;
+    this.onOpenWall = onOpenWall;
     this.list.replaceChildren(el("li", { class: "none", text: t("alerts.none") }));
   }
 
   add(message) {
     this.list.querySelector(".none")?.remove();
+    if (message.incident_type === "complaint") {
+      this.prepend(complaintItem(message, { onOpenCamera: this.onOpen, onOpenWall: this.onOpenWall }));
+      return;
+    }
     const camera = message.camera ?? message.incident?.camera;
     const name = this.cameraName(camera);
     const started = message.started_at ? new Date(message.started_at) : new Date();
@@ -30,6 +36,10 @@ export class AlertsPanel {
             el("time", { datetime: started.toISOString(), text: started.toLocaleTimeString() })),
           el("span", { class: "alert-camera", text: name }),
           el("span", { class: "alert-rule", text: String(message.rule || "") }))));
+    this.prepend(item);
+  }
+
+  prepend(item) {
     this.list.prepend(item);
     while (this.list.children.length > MAX_ALERTS) this.list.lastElementChild.remove();
   }

@@ -4,7 +4,10 @@ import { el } from "./dom.js";
 import { applyI18n, t } from "./i18n.js";
 
 // Pages that exist. Add an entry when a page lands (alerts, incidents, recordings, health, audit).
-export const PAGES = [{ path: "/static/index.html", key: "nav.wall" }];
+export const PAGES = [
+  { path: "/static/index.html", key: "nav.wall" },
+  { path: "/static/map.html", key: "nav.map" },
+];
 
 export async function startShell() {
   applyI18n();
