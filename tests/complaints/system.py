@@ -77,13 +77,15 @@ def camera_file(name: str, group: str, stream: str, north_m: float, east_m: floa
         """)
 
 
-def metro_cameras(stream: str, sub_stream: str | None = None) -> dict[str, str]:
+def metro_cameras(stream: str, streams: dict[str, str] | None = None) -> dict[str, str]:
+    """The five cameras, all playing ``stream`` unless ``streams`` gives one per camera id."""
+    own = streams or {}
     return {
-        "taman.yaml": camera_file("Taman Merdeka", "dinas-pu", stream, 50, 0, 180, 60),
-        "pasar.yaml": camera_file("Pasar Cendrawasih", "dinas-pu", stream, 0, 100, 90, 60),
-        "masjid.yaml": camera_file("Masjid Taqwa", "dinas-pu", stream, 0, -150),
-        "stasiun.yaml": camera_file("Stasiun", "dinas-pu", stream, -250, 0, 0, 90),
-        "terminal.yaml": camera_file("Terminal 16C", "satpol-pp", stream, 1200, 0, 0, 90),
+        "taman.yaml": camera_file("Taman Merdeka", "dinas-pu", own.get("taman", stream), 50, 0, 180, 60),
+        "pasar.yaml": camera_file("Pasar Cendrawasih", "dinas-pu", own.get("pasar", stream), 0, 100, 90, 60),
+        "masjid.yaml": camera_file("Masjid Taqwa", "dinas-pu", own.get("masjid", stream), 0, -150),
+        "stasiun.yaml": camera_file("Stasiun", "dinas-pu", own.get("stasiun", stream), -250, 0, 0, 90),
+        "terminal.yaml": camera_file("Terminal", "satpol-pp", own.get("terminal", stream), 1200, 0, 0, 90),
     }
 
 
