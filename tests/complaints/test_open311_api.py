@@ -319,7 +319,7 @@ def _resolve_route_registered() -> bool:
 
 
 @pytest.mark.skipif(not _resolve_route_registered(),
-                    reason="POST /api/incidents/{id}/resolve (issue 10's incident workflow) is not merged yet")
+                    reason="POST /api/incidents/{id}/resolve (issue 10's workflow) is not merged yet")
 def test_a_supervisor_resolving_the_incident_closes_the_request(http, system):
     key = system.keys["lapor"]
     request_id = post(http, flood(key)).json()[0]["service_request_id"]
