@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import json
 import re
+import time
 import xml.etree.ElementTree as ET
 from typing import Any
 
@@ -473,3 +474,15 @@ def test_the_event_feed_sends_a_report_only_to_its_department(http, system):
 def test_api_keys_are_masked_in_logged_urls():
     line = 'GET /open311/v2/services.xml?api_key=w311_secretvalue&x=1 HTTP/1.1'
     assert mask_text(line) == 'GET /open311/v2/services.xml?api_key=***&x=1 HTTP/1.1'
+
+
+def test_retention_removes_old_reports_with_their_reporters_and_photos(http, system):
+    # Last in this module: it ages every incident out.
+    from analytics.retention import purge_incidents
+
+    post(http, flood(system.keys["lapor"]), files={"photo": ("banjir.png", png(), "image/png")})
+    photos = list((system.ctx.storage / "snapshots" / "complaints").rglob("*.jpg"))
+    assert photos and stored(system)[2] > 0
+    purge_incidents(system.sessions, system.ctx.storage, retain_days=1, now=time.time() + 2 * 86400)
+    assert stored(system) == (0, 0, 0)  # complaints and reporters went with their incidents
+    assert not any(photo.exists() for photo in photos)
