@@ -53,24 +53,26 @@ def photo() -> bytes:
     return encoded.tobytes()
 
 
-def report(system: System, service: str, description: str) -> tuple[int, float]:
-    """POST a report as the city's app does; (incident id, epoch seconds when the answer came)."""
+def report(http: httpx.Client, system: System, service: str, description: str) -> tuple[int, float, float]:
+    """POST a report as the city's app does; (incident id, epoch seconds just before sending, answered)."""
     fields = {"api_key": system.keys["lapor"], "service_code": service, "lat": str(PLACE[0]),
               "long": str(PLACE[1]), "address_string": "Jl. Jend. Sudirman 12, Metro",
               "description": description, "email": "warga@example.id", "phone": "+62 812 0000 1111"}
     if service == "flood":
         fields["attribute[depth]"] = "knee"
-    answer = httpx.post(f"{system.url}/open311/v2/requests.json", data=fields,
-                        files={"photo": ("laporan.jpg", photo(), "image/jpeg")}, timeout=10)
+    files = {"photo": ("laporan.jpg", photo(), "image/jpeg")}
+    sent = time.time()
+    answer = http.post("/open311/v2/requests.json", data=fields, files=files)
     answered = time.time()
     assert answer.status_code == 201, answer.text
     with system.sessions() as db:
         incident_id = db.scalar(text("SELECT incident_id FROM complaints WHERE id = :id"),
                                 {"id": int(answer.json()[0]["service_request_id"])})
-    return int(incident_id), answered
+    return int(incident_id), sent, answered
 
 
-def test_a_photo_report_reaches_the_operator_and_opens_its_cameras(browser, browser_page, system):
+def test_a_photo_report_reaches_the_operator_and_opens_its_cameras(browser, browser_page, system,
+                                                                    record_property):
     page = browser_page
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -79,16 +81,19 @@ def test_a_photo_report_reaches_the_operator_and_opens_its_cameras(browser, brow
     wait_playing(page, 1)  # the wall is live, so its event feed is open
     page.evaluate(WATCH_ALERTS)
     other = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()  # another department
+    http = httpx.Client(base_url=system.url, timeout=10)
     try:
         sign_in(other, system.url, "satpol-operator", system.users["satpol-operator"].password)
         other.goto(f"{system.url}/static/index.html?grid=1&cameras=terminal")
         wait_playing(other, 1)
 
-        sent = time.time()
-        flood_id, _ = report(system, "flood", "Air setinggi lutut di depan SD Negeri 1")
+        http.get("/open311/v2/discovery.json")  # the app's connection is open, as a busy app's would be
+        flood_id, sent, answered = report(http, system, "flood", "Air setinggi lutut di depan SD Negeri 1")
         item = page.wait_for_selector(f"#alert-list li.complaint[data-incident='{flood_id}']", timeout=5000)
         seen_at = page.evaluate(f"() => window.alertSeenAt['{flood_id}']") / 1000
-        assert seen_at - sent < 1.0, f"report shown {seen_at - sent:.2f} s after it was sent"
+        record_property("report_to_alert_s", round(seen_at - sent, 3))
+        assert seen_at - sent < 1.0, (f"report shown {seen_at - sent:.2f} s after it was sent "
+                                      f"(POST answered after {answered - sent:.2f} s)")
 
         shown = item.text_content() or ""
         assert "Banjir" in shown and "Jl. Jend. Sudirman 12, Metro" in shown
@@ -102,12 +107,13 @@ def test_a_photo_report_reaches_the_operator_and_opens_its_cameras(browser, brow
         assert order == BEST_FIRST
 
         # The other department's operator gets their own reports, not this one.
-        fight_id, _ = report(system, "fight", "Keributan di depan terminal")
+        fight_id, _, _ = report(http, system, "fight", "Keributan di depan terminal")
         other.wait_for_selector(f"#alert-list li.complaint[data-incident='{fight_id}']", timeout=5000)
         assert other.query_selector(f"#alert-list li[data-incident='{flood_id}']") is None
         assert page.query_selector(f"#alert-list li[data-incident='{fight_id}']") is None
     finally:
         other.context.close()
+        http.close()
 
     # One click: the nearest cameras, best first, live on the wall.
     page.click(f"#alert-list li[data-incident='{flood_id}'] .open-wall")

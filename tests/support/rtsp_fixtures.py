@@ -323,7 +323,7 @@ class RtspServer:
     def alive(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
-    def start(self, timeout: float = 15.0) -> None:
+    def start(self, timeout: float = 60.0) -> None:  # probing every mount takes >15 s on a loaded machine
         if self.alive:
             return
         command = [

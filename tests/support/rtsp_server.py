@@ -19,6 +19,7 @@ The server prints one line per event on stdout, which the pytest fixture parses:
 from __future__ import annotations
 
 import argparse
+import functools
 import signal
 import subprocess
 import sys
@@ -48,6 +49,7 @@ def stream_codec(path: str, selector: str) -> str:
     return out.strip().splitlines()[0] if out.strip() else ""
 
 
+@functools.cache  # both servers (plain and auth port) serve the same files: probe each once
 def launch_line(path: str) -> str:
     codec = stream_codec(path, "v:0") or "h264"
     if codec == "hevc":
