@@ -7,7 +7,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
+import cv2
 import httpx
+import numpy as np
 import pytest
 from sqlalchemy import text
 
@@ -99,6 +101,25 @@ def plain(tmp_path_factory) -> Iterator[tuple[System, str]]:
     system.stop()
 
 
+PLAN_SW, PLAN_NE = (PLACE[0] - 0.003, PLACE[1] - 0.003), (PLACE[0] + 0.003, PLACE[1] + 0.003)
+
+
+@pytest.fixture(scope="module")
+def plan(tmp_path_factory) -> Iterator[tuple[System, str]]:
+    """A site plan instead of tiles: a picture with the places of its two corners."""
+    root = tmp_path_factory.mktemp("plan")
+    ok, encoded = cv2.imencode(".png", np.full((300, 300, 3), (90, 60, 40), np.uint8))
+    assert ok
+    (root / "plan.png").write_bytes(encoded.tobytes())
+    picture = root / "plan.png"
+    settings = (f", map: {{zoom: {ZOOM}, center: [{PLACE[0]}, {PLACE[1]}], image: {{path: {picture}, "
+                f"south_west: [{PLAN_SW[0]}, {PLAN_SW[1]}], north_east: [{PLAN_NE[0]}, {PLAN_NE[1]}]}}}}")
+    video = str(find_asset("video/vtest_640x480_30s_h264.mp4") or "/nonexistent/vtest.mp4")
+    system = build_system(root, metro_cameras(video), settings)
+    yield system, _report(system)
+    system.stop()
+
+
 def open_map(page, system: System) -> dict:
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -168,6 +189,24 @@ def test_with_no_tiles_configured_a_plain_background_with_a_scale(browser_page, 
     system, incident_id = plain
     state = open_map(browser_page, system)
     assert state["tiles"] == "none" and state["loadedTiles"] == []
+    assert_placed(state, system, incident_id)
+    assert state["errors"] == []
+
+
+def test_on_a_site_plan_between_its_corners(browser_page, plan):
+    system, incident_id = plan
+    page = browser_page
+    state = open_map(page, system)
+    assert state["tiles"] == "plan"
+    page.wait_for_function("() => document.querySelector('#map img.leaflet-image-layer')?.complete")
+    corners = page.evaluate("""() => {
+      const box = document.getElementById('map').getBoundingClientRect();
+      const r = document.querySelector('#map img.leaflet-image-layer').getBoundingClientRect();
+      return [r.left - box.left, r.top - box.top, r.right - box.left, r.bottom - box.top];
+    }""")
+    left, bottom = expected_point(state, *PLAN_SW)
+    right, top = expected_point(state, *PLAN_NE)
+    assert corners == pytest.approx([left, top, right, bottom], abs=2)
     assert_placed(state, system, incident_id)
     assert state["errors"] == []
 
