@@ -69,3 +69,19 @@ def test_cameras_carry_their_location(client, users):
     cameras = client.get("/api/cameras", headers={"Authorization": f"Bearer {users['admin'].token}"}).json()
     taman = next(camera for camera in cameras if camera["id"] == "taman")
     assert taman["location"]["heading"] == 180 and taman["location"]["address"] == "Jl. Taman Merdeka, Metro"
+
+
+def test_leaflet_is_vendored_with_its_licence_and_checksums():
+    import json
+
+    from wawai.files import sha256_of
+
+    vendor = Path(__file__).resolve().parents[2] / "webui" / "static" / "vendor" / "leaflet"
+    manifest = json.loads((vendor / "VENDOR.json").read_text())
+    assert (manifest["name"], manifest["license"], manifest["tarball"]) == (
+        "leaflet", "BSD-2-Clause", f"leaflet@{manifest['version']}")
+    assert "LICENSE" in manifest["files"] and "dist/leaflet-src.esm.js" in manifest["files"]
+    on_disk = {p.relative_to(vendor).as_posix() for p in vendor.rglob("*") if p.is_file()} - {"VENDOR.json"}
+    assert on_disk == set(manifest["files"])
+    for name, digest in manifest["files"].items():
+        assert sha256_of(vendor / name) == digest, name
