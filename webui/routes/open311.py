@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from wawai.audit import record
 from wawai.complaints import CLOSED_STATUSES, create_complaint, publish_created
+from wawai.config.schema import ComplaintsSection
 from wawai.db.base import utcnow
 from wawai.db.complaints import Complaint, IdempotentAnswer, IntegrationKey
 from wawai.db.incidents import Incident
@@ -64,7 +65,7 @@ class Call:
         return self.ctx.config.site.site.timezone
 
     @property
-    def complaints(self) -> Any:
+    def complaints(self) -> ComplaintsSection:
         return self.ctx.config.site.complaints
 
 
