@@ -74,6 +74,8 @@ def load_incident_windows(session: Session, since: float, pre_seconds: float,
         session.rollback()
         return IncidentWindows({})
     for camera_id, clip_start, clip_end, started_at, ended_at in rows:
+        if camera_id is None:
+            continue  # a complaint (no camera): nothing recorded to keep
         start = min(clip_start, started_at.timestamp() - pre_seconds)
         if ended_at is None or clip_end is None:
             end = OPEN_END

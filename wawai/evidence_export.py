@@ -17,7 +17,7 @@ from wawai.config.schema import CameraConfig
 from wawai.db.incidents import Incident
 from wawai.evidence import EXPORT_SLOTS, EvidenceBusy, EvidenceRange, build_package, site_key
 from wawai.files import sha256_of
-from wawai.recordings import ClipExporter
+from wawai.recordings import ClipExporter, NothingRecorded
 
 SLOT_WAIT_SECONDS = 30.0
 
@@ -32,6 +32,8 @@ class EvidenceFile:
 def export_evidence(exporter: ClipExporter, storage: Path, incident: Incident, camera: CameraConfig | None,
                     exported_by: str, timezone: str, output: Path) -> EvidenceFile:
     """Write the package at ``output``; raises NothingRecorded (no footage) or EvidenceBusy."""
+    if incident.camera_id is None:
+        raise NothingRecorded(f"incident {incident.id} is a public report without a camera: no footage")
     if not EXPORT_SLOTS.acquire(timeout=SLOT_WAIT_SECONDS):
         raise EvidenceBusy("every evidence export slot is busy; try again in a minute")
     work = storage / "exports" / f".evidence-{uuid.uuid4().hex}"

@@ -23,7 +23,7 @@ _USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/\s?#]*@")
 _MASK = "***"
 # Secrets passed in a query string (WebSocket ?token=, camera URLs with ?password=).
 _SECRET_PARAM = re.compile(
-    r"(?P<key>[?&](?:token|access_token|password|passwd|pwd)=)[^&\s\"'#]+", re.IGNORECASE
+    r"(?P<key>[?&](?:token|access_token|api_key|password|passwd|pwd)=)[^&\s\"'#]+", re.IGNORECASE
 )
 
 

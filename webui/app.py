@@ -22,7 +22,7 @@ from starlette.routing import Route, WebSocketRoute
 import webui.routes
 from wawai.stage import StageContext
 from webui.background import lifespan_for
-from webui.security import AuthMiddleware, SecurityHeadersMiddleware
+from webui.security import AuthMiddleware, SecurityHeadersMiddleware, tile_image_sources
 
 log = logging.getLogger(__name__)
 
@@ -78,5 +78,6 @@ def create_app(ctx: StageContext) -> FastAPI:
 
     # The middleware added last runs first: security headers wrap every answer, the auth 401s included.
     app.add_middleware(AuthMiddleware, sessions=ctx.sessions)
-    app.add_middleware(SecurityHeadersMiddleware)
+    tiles = tile_image_sources(ctx.config.site.site.map.tile_url)  # the map page loads tiles from there
+    app.add_middleware(SecurityHeadersMiddleware, image_sources=tiles)
     return app

@@ -84,8 +84,10 @@ def audit_denied(ctx: StageContext, user: User, camera_id: str | None = None, **
 
 
 def incident_visible(user: User, incident: Incident, ctx: StageContext) -> bool:
-    """May ``user`` see ``incident``? Camera incidents: the camera's group (department). The one place
-    to extend for incidents without a camera (issue 12's complaints carry a department group)."""
+    """May ``user`` see ``incident``? Camera incidents: the camera's group (department); a camera-less
+    one (a complaint from Open311): its own group, the department that handles it."""
+    if incident.camera_id is None:
+        return incident.group_name is not None and user.may_see_group(incident.group_name)
     camera = ctx.config.cameras.get(incident.camera_id)
     if camera is None:
         return user.role_enum is Role.ADMIN  # a removed camera's incidents: admins only

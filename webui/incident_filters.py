@@ -1,7 +1,8 @@
 """The incident filters the queue, the list API and bulk actions share, as one query builder.
 
 Every filter is optional; ``since``/``until`` are ISO times on ``started_at`` (no zone: UTC). The query
-is always limited to the cameras the user may see, so a filter can never reach past a department.
+is always limited to the cameras the user may see, and camera-less incidents (complaints) to the user's
+departments, so a filter can never reach past a department.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ from typing import Any
 
 from fastapi import HTTPException
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 
 from wawai.db.incidents import Incident, IncidentSeen, IncidentStatus
-from wawai.db.users import User
+from wawai.db.users import Role, User
 from wawai.stage import StageContext
 from webui.deps import camera_for, visible_cameras
 
@@ -53,7 +54,10 @@ def incident_query(user: User, ctx: StageContext, wanted: IncidentFilter) -> Sel
         cameras = visible_cameras(user, ctx)
     if wanted.group is not None:
         cameras = [camera for camera in cameras if camera.group == wanted.group]
-    query = select(Incident).where(Incident.camera_id.in_([camera.id for camera in cameras]))
+    visible: ColumnElement[bool] = Incident.camera_id.in_([camera.id for camera in cameras])
+    if wanted.camera is None:
+        visible = or_(visible, _camera_less_visible(user, wanted.group))
+    query = select(Incident).where(visible)
     for column, value in ((Incident.rule, wanted.rule), (Incident.type, wanted.type),
                           (Incident.severity, wanted.severity), (Incident.assignee, wanted.assignee)):
         if value is not None:
@@ -80,6 +84,16 @@ def incident_query(user: User, ctx: StageContext, wanted: IncidentFilter) -> Sel
     return query
 
 
+def _camera_less_visible(user: User, group: str | None) -> ColumnElement[bool]:
+    """The SQL twin of ``incident_visible`` for camera-less incidents (complaints)."""
+    camera_less: ColumnElement[bool] = Incident.camera_id.is_(None)
+    if group is not None:
+        camera_less = camera_less & (Incident.group_name == group)
+    if user.role_enum is Role.ADMIN or not user.groups:
+        return camera_less
+    return camera_less & Incident.group_name.in_(user.groups)
+
+
 def newest_first(query: Select[Incident]) -> Select[Incident]:
     return query.order_by(Incident.started_at.desc(), Incident.id.desc())
 
@@ -95,9 +109,9 @@ def seen_ids(db: Any, user: User, ids: list[int]) -> set[int]:
 def present(incident: Incident, ctx: StageContext, seen: bool | None = None) -> dict[str, Any]:
     """The incident's JSON plus what the pages show beside it (camera name, department, seen)."""
     data = incident.to_json()
-    camera = ctx.config.cameras.get(incident.camera_id)
+    camera = ctx.config.cameras.get(incident.camera_id) if incident.camera_id else None
     data["camera_name"] = camera.display_name if camera is not None else incident.camera_id
-    data["group"] = camera.group if camera is not None else None
+    data["group"] = camera.group if camera is not None else incident.group_name
     if seen is not None:
         data["seen"] = seen
     return data

@@ -37,23 +37,43 @@ PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset({
     ("POST", "/api/auth/login"),
     ("GET", "/"),  # redirects to the sign-in page
 })
-PUBLIC_PREFIXES: tuple[str, ...] = ("/static/",)  # the sign-in page and the page assets
+# The sign-in page and the page assets; Open311, whose callers are the city's apps, not signed-in
+# people: every Open311 route checks the app's api_key itself (webui/routes/open311.py).
+PUBLIC_PREFIXES: tuple[str, ...] = ("/static/", "/open311/v2/")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-CONTENT_SECURITY_POLICY = "; ".join([
-    "default-src 'self'",
-    "script-src 'self'",  # no inline scripts, no eval
-    "style-src 'self'",
-    "img-src 'self' data: blob:",
+_POLICY_REST = [
     "media-src 'self' blob:",
     "connect-src 'self'",
     "object-src 'none'",
     "base-uri 'none'",
     "frame-ancestors 'none'",
     "form-action 'self'",
-])
+]
+
+
+def content_security_policy(image_sources: tuple[str, ...] = ()) -> str:
+    """The policy; ``image_sources`` adds origins pictures may come from (the site's map tile server)."""
+    return "; ".join([
+        "default-src 'self'",
+        "script-src 'self'",  # no inline scripts, no eval
+        "style-src 'self'",
+        " ".join(["img-src 'self' data: blob:", *image_sources]),
+        *_POLICY_REST,
+    ])
+
+
+def tile_image_sources(tile_url: str | None) -> tuple[str, ...]:
+    """The CSP source of a tile URL template: its origin, ``{s}`` subdomains as a wildcard."""
+    if not tile_url:
+        return ()
+    parts = urlsplit(tile_url.replace("{s}", "tiles-s"))
+    host = parts.netloc.replace("tiles-s", "*")
+    return (f"{parts.scheme}://{host}",)
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
 SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
-    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"no-referrer"),
@@ -196,20 +216,22 @@ async def _deny(scope: Scope, send: Send, status: int, detail: str) -> None:
 class SecurityHeadersMiddleware:
     """CSP and friends on every HTTP response; ``Cache-Control: no-store`` on the API."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, image_sources: tuple[str, ...] = ()) -> None:
         self.app = app
+        policy = content_security_policy(image_sources).encode()
+        self.headers = [(b"content-security-policy", policy), *SECURITY_HEADERS]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        is_api = scope.get("path", "").startswith("/api/")
+        is_api = scope.get("path", "").startswith(("/api/", "/open311/"))
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers: list[Any] = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
-                headers += [(k, v) for k, v in SECURITY_HEADERS if k not in present]
+                headers += [(k, v) for k, v in self.headers if k not in present]
                 if is_api and b"cache-control" not in present:
                     headers.append((b"cache-control", b"no-store"))
                 message = {**message, "headers": headers}

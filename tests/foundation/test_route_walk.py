@@ -16,7 +16,11 @@ from webui.security import PUBLIC_PREFIXES, PUBLIC_ROUTES
 
 # What may answer without credentials. Changing this is a security decision: update both lists.
 EXPECTED_PUBLIC = {("GET", "/api/health"), ("POST", "/api/auth/login"), ("GET", "/")}
-EXPECTED_PUBLIC_PREFIXES = ("/static/",)
+EXPECTED_PUBLIC_PREFIXES = ("/static/", "/open311/v2/")
+# Open311 routes skip the session sign-in but check the calling app's api_key themselves; only the
+# discovery document answers without one.
+OPEN311 = "/open311/v2/"
+OPEN311_KEYLESS = {"/open311/v2/discovery", "/open311/v2/discovery.{fmt}"}
 
 
 def concrete(path: str) -> str:
@@ -34,7 +38,7 @@ def test_every_http_route_needs_credentials(app, client):
         if route.kind != "http":
             continue
         for method in sorted(route.methods - {"HEAD", "OPTIONS"}):
-            if (method, route.path) in PUBLIC_ROUTES:
+            if (method, route.path) in PUBLIC_ROUTES or route.path.startswith(OPEN311):
                 continue
             answer = client.request(method, concrete(route.path))
             assert answer.status_code == 401, f"{method} {route.path} answered {answer.status_code}"
@@ -56,9 +60,26 @@ def test_every_websocket_route_needs_credentials(app, client):
         assert denied.value.status_code == 401, route.path
 
 
+def test_every_open311_route_needs_an_api_key(app, client, users):
+    routes = [r for r in registered_routes(app) if r.kind == "http" and r.path.startswith(OPEN311)]
+    expected = {OPEN311 + "services.{fmt}", OPEN311 + "requests.{fmt}", OPEN311 + "requests/{request_id}"}
+    assert expected <= {r.path for r in routes}
+    signed_in = {"Authorization": f"Bearer {users['admin'].token}"}  # a user's token is no api_key
+    for route in routes:
+        path = concrete(route.path).replace("x1", "json") if "{fmt}" in route.path else concrete(route.path)
+        for method in sorted(route.methods - {"HEAD", "OPTIONS"}):
+            for headers in ({}, signed_in):
+                answer = client.request(method, path, headers=headers, data={"service_code": "x"})
+                status = 200 if route.path in OPEN311_KEYLESS else 403
+                assert answer.status_code == status, f"{method} {route.path} answered {answer.status_code}"
+                assert "content-security-policy" in answer.headers
+
+
 def test_bad_credentials_are_refused_everywhere(app, client):
     headers = {"Authorization": "Bearer wawai_forged"}
     for route in registered_routes(app):
+        if route.path.startswith(OPEN311):
+            continue  # api_key, not credentials: test_every_open311_route_needs_an_api_key
         if route.kind == "http" and "GET" in route.methods and ("GET", route.path) not in PUBLIC_ROUTES:
             assert client.get(concrete(route.path), headers=headers).status_code == 401, route.path
     client.cookies.set("wawai_session", "forged")

@@ -58,6 +58,7 @@ def stream_codec(path: str, selector: str) -> str:
     return stream_codecs(path).get("video" if selector.startswith("v") else "audio", "")
 
 
+@functools.cache  # both servers (plain and auth port) serve the same files: probe each once
 def launch_line(path: str) -> str:
     codec = stream_codec(path, "v:0") or "h264"
     if codec == "hevc":

@@ -50,7 +50,7 @@ def run_export(args: argparse.Namespace) -> int:
             try:
                 service = RecordingsService(config.storage_path, sessions)
                 package = export_evidence(service, config.storage_path, incident,
-                                          config.cameras.get(incident.camera_id), user,
+                                          config.cameras.get(incident.camera_id or ""), user,
                                           config.site.site.timezone, args.output)
             except NothingRecorded as exc:
                 raise CommandError(f"nothing recorded for incident {args.incident}") from exc

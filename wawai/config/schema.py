@@ -27,12 +27,73 @@ class Strict(BaseModel):
 ByteSize = Annotated[int, Field(ge=0)]
 
 
+def _check_lat_lon(lat: float, lon: float, name: str) -> None:
+    if not -90 <= lat <= 90:
+        raise ValueError(f"{name}: latitude {lat} is outside -90..90")
+    if not -180 <= lon <= 180:
+        raise ValueError(f"{name}: longitude {lon} is outside -180..180")
+
+
 # --- site: config/wawai.yaml -------------------------------------------------------------------
+
+
+MAP_IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".webp")
+
+
+class MapImage(Strict):
+    """A site plan drawn under the map instead of tiles: the picture and the places of two corners."""
+
+    path: str  # PNG, JPEG or WebP; relative paths start at the config directory's parent
+    south_west: tuple[float, float]  # [lat, lon] of the picture's bottom-left corner
+    north_east: tuple[float, float]  # [lat, lon] of its top-right corner
+
+    @field_validator("path")
+    @classmethod
+    def _picture(cls, value: str) -> str:
+        if not value.lower().endswith(MAP_IMAGE_TYPES):
+            raise ValueError(f"site plan must be a {', '.join(MAP_IMAGE_TYPES)} file")
+        return value
+
+    @model_validator(mode="after")
+    def _corners(self) -> MapImage:
+        for name, (lat, lon) in (("south_west", self.south_west), ("north_east", self.north_east)):
+            _check_lat_lon(lat, lon, name)
+        if not (self.south_west[0] < self.north_east[0] and self.south_west[1] < self.north_east[1]):
+            raise ValueError("south_west must be south and west of north_east ([lat, lon] each)")
+        return self
+
+
+class MapSection(Strict):
+    # The city's tile server ({z}/{x}/{y}, optional {s}); none: a plain background with a scale.
+    tile_url: str | None = None
+    attribution: str = ""
+    max_zoom: int = Field(default=19, ge=1, le=24)
+    center: tuple[float, float] | None = None  # [lat, lon]; none: the middle of the cameras
+    zoom: int = Field(default=16, ge=1, le=24)
+    image: MapImage | None = None
+
+    @field_validator("tile_url")
+    @classmethod
+    def _tile_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        if not re.match(r"^https?://[^/\s]+/", value) or not all(p in value for p in ("{z}", "{x}", "{y}")):
+            raise ValueError("tile_url must be an http(s) URL with {z}, {x} and {y}, "
+                             "e.g. https://tiles.example.org/{z}/{x}/{y}.png")
+        return value
+
+    @field_validator("center")
+    @classmethod
+    def _center(cls, value: tuple[float, float] | None) -> tuple[float, float] | None:
+        if value is not None:
+            _check_lat_lon(value[0], value[1], "center")
+        return value
 
 
 class SiteSection(Strict):
     name: str = "Wawai"
     timezone: str = "UTC"
+    map: MapSection = MapSection()
 
     @field_validator("timezone")
     @classmethod
@@ -137,6 +198,87 @@ class HealthSection(Strict):
     sample_seconds: float = Field(default=60, ge=5, le=3600)
 
 
+SERVICE_CODE = re.compile(r"^[A-Za-z0-9_.-]{1,50}$")
+AttributeType = Literal["string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"]
+
+
+class AttributeValue(Strict):
+    key: str
+    name: str
+
+
+class ServiceAttribute(Strict):
+    """An Open311 attribute: a question the reporting app asks, sent back as attribute[code]."""
+
+    code: str
+    description: str  # the question shown to the reporter
+    datatype: AttributeType = "string"
+    required: bool = False
+    order: int | None = None
+    datatype_description: str = ""
+    values: list[AttributeValue] = Field(default_factory=list)  # for the *valuelist types
+
+    @model_validator(mode="after")
+    def _values(self) -> ServiceAttribute:
+        if not SERVICE_CODE.match(self.code):
+            raise ValueError(f"attribute code {self.code!r} must match [A-Za-z0-9_.-]+")
+        if self.datatype.endswith("valuelist") and not self.values:
+            raise ValueError(f"a {self.datatype} attribute needs values ([{{key, name}}, ...])")
+        return self
+
+
+class ComplaintService(Strict):
+    """A kind of report the public may send (Open311 service), handled by one department."""
+
+    code: str
+    name: str
+    description: str = ""
+    keywords: list[str] = Field(default_factory=list)
+    group: str  # the department (OPD) that handles it: a user group, like camera groups
+    severity: Literal["low", "medium", "high", "critical"] = "medium"
+    attributes: list[ServiceAttribute] = Field(default_factory=list)
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, value: str) -> str:
+        if not SERVICE_CODE.match(value):
+            raise ValueError(f"service code {value!r} must match [A-Za-z0-9_.-]+ (at most 50)")
+        return value
+
+    @field_validator("attributes")
+    @classmethod
+    def _unique_attributes(cls, value: list[ServiceAttribute]) -> list[ServiceAttribute]:
+        codes = [attribute.code for attribute in value]
+        duplicates = sorted({code for code in codes if codes.count(code) > 1})
+        if duplicates:
+            raise ValueError(f"attribute code {duplicates[0]!r} appears twice")
+        return value
+
+
+class ComplaintsSection(Strict):
+    services: list[ComplaintService] = Field(default_factory=list)
+    camera_radius_m: float = Field(default=300, gt=0)  # cameras this near a complaint are offered
+    photo_max_bytes: ByteSize = 5_000_000
+    requests_per_minute: int = Field(default=60, ge=1)  # per integration key
+
+    @field_validator("photo_max_bytes", mode="before")
+    @classmethod
+    def _size(cls, value: object) -> object:
+        return parse_bytes(value) if isinstance(value, str) else value
+
+    @field_validator("services")
+    @classmethod
+    def _unique_codes(cls, value: list[ComplaintService]) -> list[ComplaintService]:
+        codes = [service.code for service in value]
+        duplicates = sorted({code for code in codes if codes.count(code) > 1})
+        if duplicates:
+            raise ValueError(f"service code {duplicates[0]!r} appears twice; give each service its own")
+        return value
+
+    def service(self, code: str) -> ComplaintService | None:
+        return next((service for service in self.services if service.code == code), None)
+
+
 class SiteConfig(Strict):
     site: SiteSection = SiteSection()
     storage: StorageSection = StorageSection()
@@ -146,6 +288,7 @@ class SiteConfig(Strict):
     defaults: DefaultsSection = DefaultsSection()
     incidents: IncidentsSection = IncidentsSection()
     health: HealthSection = HealthSection()
+    complaints: ComplaintsSection = ComplaintsSection()
 
 
 # --- cameras: config/cameras/*.yaml --------------------------------------------------------------
@@ -261,6 +404,16 @@ class Rule(Strict):
         return self
 
 
+class CameraLocation(Strict):
+    """Where the camera is and where it looks (degrees; heading clockwise from north)."""
+
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    heading: float | None = Field(default=None, ge=0, lt=360)
+    fov: float | None = Field(default=None, gt=0, le=360)  # horizontal field of view
+    address: str | None = Field(default=None, max_length=300)
+
+
 class CameraConfig(Strict):
     id: str
     name: str | None = None
@@ -270,6 +423,7 @@ class CameraConfig(Strict):
     zones: list[Zone] = Field(default_factory=list)
     rules: list[Rule] = Field(default_factory=list)
     record: CameraRecord = CameraRecord()
+    location: CameraLocation | None = None
 
     @field_validator("id")
     @classmethod

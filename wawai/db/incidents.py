@@ -6,6 +6,9 @@ up without conversion. ``status`` is the review workflow (wawai.incident_workflo
 -> assigned -> on_hold -> resolved | false_alarm, and reopen back to acknowledged; every change is an
 ``IncidentHistory`` row. ``IncidentSeen`` is each user's own "I have looked at it" mark, apart from the
 shared status.
+
+A complaint from the city's apps (Open311) is an incident too: no camera (``camera_id`` null), the
+handling department in ``group_name``, ``source`` "open311"; its place and text are in ``complaints``.
 """
 
 from __future__ import annotations
@@ -13,12 +16,15 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wawai.db.base import Base, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from wawai.db.complaints import Complaint
 
 
 class IncidentStatus(StrEnum):
@@ -38,7 +44,7 @@ class Incident(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    camera_id: Mapped[str] = mapped_column(String(100))
+    camera_id: Mapped[str | None] = mapped_column(String(100), nullable=True)  # None: a complaint
     rule: Mapped[str] = mapped_column(String(100))
     type: Mapped[str] = mapped_column(String(30))  # the rule type: intrusion, loitering, line_crossing, ...
     zone: Mapped[str | None] = mapped_column(String(100), nullable=True)
@@ -74,6 +80,11 @@ class Incident(Base):
     def overdue(self) -> bool:
         """Escalated and still waiting for someone to acknowledge it."""
         return self.escalated_at is not None and self.status == IncidentStatus.NEW.value
+    # Camera-less incidents (complaints) are seen by the users of this group (a department).
+    group_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    source: Mapped[str | None] = mapped_column(String(30), nullable=True)  # None: analytics; "open311"
+
+    complaint: Mapped[Complaint | None] = relationship(lazy="selectin", uselist=False, viewonly=True)
 
     @property
     def objects(self) -> list[str]:
@@ -110,6 +121,9 @@ class Incident(Base):
             "resolution_note": self.resolution_note,
             "locked": bool(self.locked),
             "locked_by": self.locked_by,
+            "group": self.group_name,
+            "source": self.source,
+            "complaint": self.complaint.to_json() if self.complaint else None,
         }
 
 

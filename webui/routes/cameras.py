@@ -38,6 +38,7 @@ def camera_json(camera: CameraConfig, ctx: StageContext) -> dict[str, Any]:
         "group": camera.group,
         "streams": [name for name in ("main", "sub") if getattr(camera.streams, name)],
         "status": status,
+        "location": camera.location.model_dump() if camera.location else None,
     }
 
 

@@ -1,7 +1,8 @@
 """WebSocket /api/events: EventBus messages pushed to signed-in browsers as JSON.
 
 Authentication happened in AuthMiddleware (cookie, ``?token=`` or Bearer). A message about a camera
-(``camera_id`` key; incidents, camera status) goes only to users who may see that camera.
+(``camera_id`` key; incidents, camera status) goes only to users who may see that camera; one about
+a group without a camera (``group`` key: complaints, by department) only to users of that group.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ def visible_to(user: User, message: Message, ctx: StageContext) -> bool:
         incident: Any = message.get("incident")
         camera_id = incident.get("camera_id") if isinstance(incident, dict) else None
     if camera_id is None:
-        return True
+        group = message.get("group")
+        return group is None or user.may_see_group(str(group))
     camera = ctx.config.cameras.get(str(camera_id))
     return camera is not None and user.may_see_group(camera.group)
 

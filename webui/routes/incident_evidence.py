@@ -28,7 +28,7 @@ def evidence(incident_id: int, user: SupervisorUser, ctx: Ctx, db: DbSession) ->
     output = ctx.storage / "exports" / f"evidence-{incident.id}-{uuid.uuid4().hex[:8]}.zip"
     try:
         package = export_evidence(cast(ClipExporter, service), ctx.storage, incident,
-                                  ctx.config.cameras.get(incident.camera_id), user.name,
+                                  ctx.config.cameras.get(incident.camera_id or ""), user.name,
                                   ctx.config.site.site.timezone, output)
     except NothingRecorded as exc:
         raise HTTPException(status_code=404, detail=f"nothing recorded for incident {incident_id}") from exc

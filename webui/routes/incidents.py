@@ -1,7 +1,9 @@
 """Incidents: search (filters + pages), one incident (marks it seen), its snapshot and its history.
 
-Access is checked on the loaded incident (webui.deps.incident_for); the workflow actions are in
-incident_actions.py, evidence in incident_evidence.py.
+Access is checked on the loaded incident (webui.deps.incident_for): the camera's group, or for a
+camera-less incident (a complaint) its department. A complaint with a place also lists the cameras near it
+that the user may see, best first. The workflow actions are in incident_actions.py, evidence in
+incident_evidence.py.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from wawai import incident_workflow
 from wawai.db.base import utcnow
 from wawai.db.incidents import IncidentSeen
-from webui.deps import Ctx, CurrentUser, DbSession, incident_for
+from wawai.geo import nearest_cameras
+from webui.deps import Ctx, CurrentUser, DbSession, incident_for, visible_cameras
 from webui.incident_filters import IncidentFilter, incident_query, newest_first, present, seen_ids
 
 router = APIRouter()
@@ -55,6 +58,15 @@ def get_incident(incident_id: int, user: CurrentUser, ctx: Ctx, db: DbSession) -
             db.rollback()
     data = present(incident, ctx, seen=True)
     data["actions"] = incident_workflow.allowed_actions(incident, user)
+    place = incident.complaint
+    if place is not None and place.lat is not None and place.lon is not None:
+        radius = ctx.config.site.complaints.camera_radius_m
+        nearby = nearest_cameras(visible_cameras(user, ctx), place.lat, place.lon, radius)
+        data["camera_radius_m"] = radius
+        data["nearest_cameras"] = [
+            {"id": near.camera_id, "name": near.name, "distance_m": near.distance_m, "covers": near.covers}
+            for near in nearby
+        ]
     return data
 
 

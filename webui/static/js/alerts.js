@@ -1,4 +1,6 @@
-// The live alerts panel: incidents pushed over /api/events, newest first; overdue ones red with a sound.
+// The live alerts panel: incidents pushed over /api/events, newest first; overdue ones red with a sound;
+// complaints from the city's apps with their place, text and nearest cameras.
+import { complaintItem } from "./complaint_alert.js";
 import { el } from "./dom.js";
 import { formatTime, t } from "./i18n.js";
 import { alarm } from "./sound.js";
@@ -6,15 +8,20 @@ import { alarm } from "./sound.js";
 const MAX_ALERTS = 50;
 
 export class AlertsPanel {
-  constructor(list, { cameraName, onOpen }) {
+  constructor(list, { cameraName, onOpen, onOpenWall }) {
     this.list = list;
     this.cameraName = cameraName;
     this.onOpen = onOpen;
+    this.onOpenWall = onOpenWall;
     this.list.replaceChildren(el("li", { class: "none", text: t("alerts.none") }));
   }
 
   add(message) {
     this.list.querySelector(".none")?.remove();
+    if (message.incident_type === "complaint") {
+      this.prepend(complaintItem(message, { onOpenCamera: this.onOpen, onOpenWall: this.onOpenWall }), message);
+      return;
+    }
     const camera = message.camera ?? message.incident?.camera;
     const name = this.cameraName(camera);
     const started = message.started_at ? new Date(message.started_at) : new Date();
@@ -35,6 +42,10 @@ export class AlertsPanel {
         class: "alert-incident", href: `/static/incident.html?id=${encodeURIComponent(message.id)}`,
         text: t("alerts.openIncident", { id: message.id }),
       }));
+    this.prepend(item, message);
+  }
+
+  prepend(item, message = {}) {
     this.list.prepend(item);
     while (this.list.children.length > MAX_ALERTS) this.list.lastElementChild.remove();
     if (message.overdue) this.escalate(message);

@@ -12,6 +12,7 @@ export const PAGES = [
   { path: "/static/recordings.html", key: "nav.recordings" },
   { path: "/static/sync.html", key: "nav.sync" },
   { path: "/static/health.html", key: "nav.health" },
+  { path: "/static/map.html", key: "nav.map" },
   { path: "/static/audit.html", key: "nav.audit", role: "admin" },
 ];
 const RANKS = { operator: 0, supervisor: 1, admin: 2 };

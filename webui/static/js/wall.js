@@ -190,6 +190,17 @@ function openCamera(cameraId) {
   if (state.full !== index) toggleFull(index);
 }
 
+// A public report's nearest cameras, best first, as the whole wall (the grid that fits them).
+function openWall(cameraIds) {
+  const ids = cameraIds.filter((id) => state.cameras.has(id)).slice(0, 16);
+  if (!ids.length) return;
+  if (state.full !== null) toggleFull(state.full);
+  const grid = Math.max(1, Math.ceil(Math.sqrt(ids.length)));
+  state.tiles = Array.from({ length: grid * grid }, (_, i) => ids[i] ?? null);
+  setGrid(grid);
+  history.replaceState(null, "", `?grid=${grid}&cameras=${ids.map(encodeURIComponent).join(",")}`);
+}
+
 function keyboard(event) {
   const typing = ["INPUT", "SELECT", "TEXTAREA"].includes(event.target.tagName);
   if (typing) return;
@@ -224,6 +235,7 @@ async function main() {
   const alerts = new AlertsPanel(document.getElementById("alert-list"), {
     cameraName: (id) => state.cameras.get(id)?.name || id || "",
     onOpen: openCamera,
+    onOpenWall: openWall,
   });
   listenToEvents(alerts);
   document.addEventListener("keydown", keyboard);
