@@ -17,6 +17,7 @@ from wawai.bus import EventBus
 from wawai.config.loader import load_config
 from wawai.db.base import make_sessionmaker
 from wawai.db.migrate import upgrade
+from wawai.integrations.service import Integrations, create_integrations
 from wawai.stage import STAGES_SERVICE, Stage, StageContext
 
 log = logging.getLogger(__name__)
@@ -26,14 +27,22 @@ log = logging.getLogger(__name__)
 class Runtime:
     ctx: StageContext
     stages: list[Stage] = field(default_factory=list)
+    integrations: Integrations | None = None  # the outbox relay (issue 13)
 
     def start(self) -> None:
         self.ctx.hub.start()
         for stage in self.stages:
             log.info("starting stage %s", stage.name)
             stage.start()
+        if self.integrations is not None:
+            self.integrations.start()
 
     def stop(self) -> None:
+        if self.integrations is not None:
+            try:
+                self.integrations.stop()
+            except Exception:
+                log.exception("integrations failed to stop cleanly")
         for stage in reversed(self.stages):
             try:
                 stage.stop()
@@ -55,4 +64,4 @@ def build_runtime(config_dir: Path) -> Runtime:
     ctx.services[STAGES_SERVICE] = stages
     log.info("config %s: %d cameras, stages: %s", config_dir, len(config.cameras),
              ", ".join(stage.name for stage in stages) or "none")
-    return Runtime(ctx=ctx, stages=stages)
+    return Runtime(ctx=ctx, stages=stages, integrations=create_integrations(ctx))
