@@ -84,8 +84,8 @@ class Receiver:
         envelope = json.loads(body)
         status, extra = self._answer(envelope["id"])
         with self.lock:
-            self.arrivals.append(Arrival(envelope["id"], envelope["type"], envelope["data"], headers, time.time(),
-                                         body, status, request.path))
+            self.arrivals.append(Arrival(envelope["id"], envelope["type"], envelope["data"], headers,
+                                         time.time(), body, status, request.path))
         if self.mode == "hang":
             time.sleep(self.hang_seconds)
         try:
