@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 START_PAGE = "/static/index.html"
+OPENAPI_URL = "/api/openapi.json"
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,9 @@ def route_modules() -> list[str]:
 
 
 def create_app(ctx: StageContext) -> FastAPI:
-    app = FastAPI(title="Wawai", docs_url=None, redoc_url=None, openapi_url=None)
+    # The API description is served behind sign-in like every route; /api/docs (webui.routes.apidocs)
+    # renders it with a page of our own (FastAPI's Swagger page needs inline scripts, refused by the CSP).
+    app = FastAPI(title="Wawai", version="0.1.0", docs_url=None, redoc_url=None, openapi_url=OPENAPI_URL)
     app.state.ctx = ctx
     for name in route_modules():
         module = importlib.import_module(name)

@@ -59,6 +59,7 @@ class DeliveryPage(BaseModel):
     items: list[Delivery]
     total: int
     subscriptions: list[Subscription]
+    timezone: str = Field(description="site.timezone, for showing the times")
 
 
 class ReplayRequest(BaseModel):
@@ -97,7 +98,7 @@ def deliveries(
     rows, total = store.list_deliveries(db, subscription=subscription, state=state.value if state else None,
                                         since=_utc(since) if since else None, limit=limit, offset=offset)
     return DeliveryPage(items=[Delivery(**store.delivery_json(row)) for row in rows], total=total,
-                        subscriptions=_subscriptions(ctx, db))
+                        subscriptions=_subscriptions(ctx, db), timezone=ctx.config.site.site.timezone)
 
 
 @router.post("/api/integrations/deliveries/{delivery_id}/replay", response_model=Delivery)
