@@ -70,7 +70,8 @@ def test_broker_stopped_and_restarted_loses_nothing_and_keeps_order(tmp_path: Pa
     incidents = Incidents(config, sessions)
     cameras = CameraEvents(config, EventBus(), sessions)
     try:
-        wait_for(lambda: subscriber.payloads("city/wawai/available")[-1:] == [b"online"], 10, "available online")
+        online = [b"online"]
+        wait_for(lambda: subscriber.payloads("city/wawai/available")[-1:] == online, 10, "online")
         incidents.raise_one()
         cameras.handle({"type": "camera.status", "camera": "north-gate", "state": "online", "streams": {}})
         wait_for(lambda: len(subscriber.unique_events()) == 3, 10, "the first three events")
@@ -87,7 +88,7 @@ def test_broker_stopped_and_restarted_loses_nothing_and_keeps_order(tmp_path: Pa
         mosquitto.start()
         expected = outbox_ids(sessions)
         assert len(expected) == 10
-        wait_for(lambda: len(subscriber.unique_events()) == len(expected), 30, "every event after the restart")
+        wait_for(lambda: len(subscriber.unique_events()) == len(expected), 30, "every event")
     finally:
         relay.stop()
         subscriber.close()
