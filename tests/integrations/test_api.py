@@ -84,7 +84,7 @@ def test_cap_alert_draft_actual_and_cancel(client, users, wawai_config, sessions
     alert = parse_cap(draft.content)
     assert (alert.findtext("cap:status", namespaces=NS), alert.findtext("cap:msgType", namespaces=NS)) == \
         ("Draft", "Alert")
-    assert (alert.findtext("cap:sent", namespaces=NS) or "").endswith("+07:00")  # the site's zone: Asia/Jakarta
+    assert (alert.findtext("cap:sent", namespaces=NS) or "").endswith("+07:00")  # Asia/Jakarta
 
     with sessions() as db:
         db.get(Incident, incident_id).status = "acknowledged"
