@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,6 +35,11 @@ log = logging.getLogger(__name__)
 
 FAN_OUT_BATCH = 1000
 SEND_BATCH = 500
+# Delivery state is committed every COMMIT_EVERY deliveries or COMMIT_SECONDS, not after each one: a
+# crash in between only sends those again with the same ids (at least once), and one commit per event
+# cost more than the POST itself on SQLite.
+COMMIT_EVERY = 50
+COMMIT_SECONDS = 0.25
 
 
 @dataclass(frozen=True)
@@ -138,6 +144,7 @@ class SubscriptionWorker:
         blocked: set[str] = set()
         next_due: datetime | None = None
         sent = 0
+        uncommitted, last_commit = 0, time.monotonic()
         for delivery in pending:
             if self._stop.is_set():
                 break
@@ -151,13 +158,18 @@ class SubscriptionWorker:
             outcome = self._attempt(delivery)
             sent += 1
             self._record(session, sub, delivery, outcome)
-            session.commit()
+            uncommitted += 1
+            overdue = time.monotonic() - last_commit > COMMIT_SECONDS
+            if outcome.disable or uncommitted >= COMMIT_EVERY or overdue:
+                session.commit()
+                uncommitted, last_commit = 0, time.monotonic()
             if outcome.disable:
                 log.warning("%s: disabled: %s", sub.name, outcome.detail)
                 return True, None
             if delivery.state == DeliveryState.PENDING.value:
                 blocked.add(key)
                 next_due = delivery.next_try_at if next_due is None else min(next_due, delivery.next_try_at)
+        session.commit()
         busy = fanned > 0 or (sent > 0 and len(pending) == SEND_BATCH) or (sent > 0 and not blocked)
         return busy, next_due
 
