@@ -15,13 +15,14 @@ from wawai.db.incidents import Incident
 from wawai.db.users import User
 from wawai.stage import StageContext
 from webui.deps import Ctx, CurrentUser, DbSession, camera_for, visible_cameras
+from webui.models import IncidentInfo, IncidentPage, binary
 
 router = APIRouter()
 
 MAX_PAGE = 200
 
 
-@router.get("/api/incidents")
+@router.get("/api/incidents", response_model=IncidentPage)
 def list_incidents(
     user: CurrentUser,
     ctx: Ctx,
@@ -57,12 +58,13 @@ def list_incidents(
     return {"items": [row.to_json() for row in rows], "total": total, "page": page, "per_page": per_page}
 
 
-@router.get("/api/incidents/{incident_id}")
+@router.get("/api/incidents/{incident_id}", response_model=IncidentInfo)
 def get_incident(incident_id: int, user: CurrentUser, ctx: Ctx, db: DbSession) -> dict[str, Any]:
     return _load(incident_id, user, ctx, db).to_json()
 
 
-@router.get("/api/incidents/{incident_id}/snapshot.jpg")
+@router.get("/api/incidents/{incident_id}/snapshot.jpg", response_class=FileResponse,
+            responses=binary("image/jpeg", "the snapshot, boxes drawn"))
 def get_snapshot(incident_id: int, user: CurrentUser, ctx: Ctx, db: DbSession) -> FileResponse:
     incident = _load(incident_id, user, ctx, db)
     if not incident.snapshot_path:
