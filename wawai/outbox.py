@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 from sqlalchemy import event as sa_event
@@ -115,8 +115,3 @@ def envelope(row: OutboxEvent, data: dict[str, Any] | None = None) -> dict[str, 
         "timestamp": created.astimezone(UTC).isoformat(timespec="milliseconds"),
         "data": row.data if data is None else data,
     }
-
-
-def parse_time(value: str) -> datetime:
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
