@@ -223,3 +223,35 @@ def test_bad_integrations_config_is_named(tmp_path: Path):
     assert "webhook url must be http(s)" in text
     assert "whsec_" in text
     assert "mqtt url must be mqtt://" in text
+
+
+def test_old_outbox_events_are_purged_with_their_deliveries(stage_context, wawai_config, sessions):
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from wawai.db.base import utcnow
+    from wawai.db.outbox import OutboxDelivery, OutboxEvent
+    from wawai.integrations.service import Integrations
+
+    integrations = Integrations(stage_context)
+    integrations.relay.start()  # the subscription exists; its worker fans the events out
+    try:
+        Incidents(wawai_config, sessions).raise_one()
+        wait_for(lambda: _count(sessions, OutboxDelivery) == 2, 10, "deliveries of both events")
+    finally:
+        integrations.relay.stop()
+    with sessions() as db:
+        old = db.scalars(select(OutboxEvent).order_by(OutboxEvent.pk)).first()
+        assert old is not None
+        old.created_at = utcnow() - timedelta(days=31)  # older than retain_days (30)
+        db.commit()
+    assert integrations.purge() == 1
+    assert _count(sessions, OutboxEvent) == 1 and _count(sessions, OutboxDelivery) == 1
+
+
+def _count(sessions, model) -> int:
+    from sqlalchemy import func, select
+
+    with sessions() as db:
+        return int(db.scalar(select(func.count()).select_from(model)) or 0)

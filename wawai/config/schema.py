@@ -253,6 +253,7 @@ class IntegrationsSection(Strict):
     retry_after_max_seconds: float = Field(default=86400, gt=0)  # cap on a receiver's Retry-After
     failing_after: int = Field(default=3, ge=1)  # attempts failed in a row before a subscription is failing
     poll_seconds: float = Field(default=1.0, gt=0)  # how often the relay looks for new events
+    retain_days: float = Field(default=30, gt=0)  # outbox events (and their deliveries) kept this long
 
     @model_validator(mode="after")
     def _unique_names(self) -> IntegrationsSection:

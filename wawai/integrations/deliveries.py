@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from wawai.db.base import utcnow
@@ -148,6 +148,15 @@ def enable_subscription(db: Session, name: str) -> OutboxSubscription | None:
         row.disabled_reason = None
         row.consecutive_failures = 0
     return row
+
+
+def purge_events(db: Session, older_than: datetime) -> int:
+    """Delete outbox events created before ``older_than`` with their deliveries; the caller commits.
+    By then every retry schedule is long spent (the default one ends after about 3 days)."""
+    old = select(OutboxEvent.pk).where(OutboxEvent.created_at < older_than).scalar_subquery()
+    db.execute(delete(OutboxDelivery).where(OutboxDelivery.event_pk.in_(old)))
+    result = db.execute(delete(OutboxEvent).where(OutboxEvent.created_at < older_than))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def wake_relay() -> None:
