@@ -21,6 +21,7 @@ import httpx
 
 from wawai.config.schema import WebhookSubscription
 from wawai.integrations.channel import EventFilter, Outcome, RetryPolicy
+from wawai.logs import mask_text
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,8 @@ class WebhookChannel:
         except httpx.TimeoutException:
             return Outcome(False, "timeout", f"no answer within {self.config.timeout_seconds:g} s")
         except httpx.HTTPError as exc:
-            return Outcome(False, "error", f"{type(exc).__name__}: {exc}"[:300])
+            # mask_text: a receiver URL may hold user:pass@, and httpx may quote it.
+            return Outcome(False, "error", mask_text(f"{type(exc).__name__}: {exc}")[:300])
         if 200 <= status < 300:
             return Outcome(True, str(status))
         if status == 410:
