@@ -14,9 +14,11 @@ import analytics
 import camera_ingest
 import recorder
 from wawai.bus import EventBus
+from wawai.camera_health import HealthSampler
 from wawai.config.loader import load_config
 from wawai.db.base import make_sessionmaker
 from wawai.db.migrate import upgrade
+from wawai.integrations.event_data import register_cameras
 from wawai.integrations.service import Integrations, create_integrations
 from wawai.stage import STAGES_SERVICE, Stage, StageContext
 
@@ -57,10 +59,11 @@ class Runtime:
 def build_runtime(config_dir: Path) -> Runtime:
     config = load_config(config_dir)  # raises ConfigInvalid when wawai.yaml is unusable
     upgrade(config.database_url)
+    register_cameras(config.cameras)  # the outbox's camera facts for producers that hold no config
     bus = EventBus()
     hub = camera_ingest.create_hub(config, bus)
     ctx = StageContext(config=config, hub=hub, bus=bus, sessions=make_sessionmaker(config.database_url))
-    stages: list[Stage] = [recorder.create_stage(ctx), analytics.create_stage(ctx)]
+    stages: list[Stage] = [recorder.create_stage(ctx), analytics.create_stage(ctx), HealthSampler(ctx)]
     ctx.services[STAGES_SERVICE] = stages
     log.info("config %s: %d cameras, stages: %s", config_dir, len(config.cameras),
              ", ".join(stage.name for stage in stages) or "none")

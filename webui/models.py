@@ -22,6 +22,8 @@ class UserInfo(OpenModel):
     name: str
     role: str
     groups: list[str]
+    language: str = "en"
+    site: dict[str, Any] | None = None  # GET /api/auth/me: {name, timezone}
 
 
 class LoginAnswer(OpenModel):
@@ -57,6 +59,15 @@ class IncidentInfo(OpenModel):
     clip_end: float | None
     detail: dict[str, Any]
     snapshot_url: str | None
+    priority: str | None = None
+    assignee: str | None = None
+    overdue: bool | None = None
+    acknowledged_at: str | None = None
+    escalated_at: str | None = None
+    updated_at: str | None = None
+    resolution_note: str | None = None
+    locked: bool | None = None
+    locked_by: str | None = None
 
 
 class IncidentPage(OpenModel):

@@ -5,11 +5,21 @@ and links (snapshot, clip, incident) instead of media. Links are paths; the rela
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from wawai.db.incidents import Incident
 
-INCIDENT_FIELDS = ("id", "rule", "type", "zone", "severity", "objects", "status", "started_at", "ended_at")
+INCIDENT_FIELDS = ("id", "rule", "type", "zone", "severity", "objects", "status", "started_at", "ended_at",
+                   "priority", "assignee", "updated_at")
+# The site's cameras by id, registered by the runtime and the web app (register_cameras), so producers
+# that hold no config (the incident workflow, escalation) still send the camera's name, group, location.
+_CAMERAS: dict[str, Any] = {}
+
+
+def register_cameras(cameras: Mapping[str, Any]) -> None:
+    _CAMERAS.clear()
+    _CAMERAS.update(cameras)
 SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2, "critical": 3}
 
 
@@ -18,6 +28,7 @@ def camera_info(camera: Any, camera_id: str) -> dict[str, Any]:
 
     ``location`` ({lat, lon, ...}) is read with getattr: the camera schema gains it in another issue.
     """
+    camera = camera if camera is not None else _CAMERAS.get(camera_id)
     if camera is None:
         return {"id": camera_id, "name": camera_id, "group": None, "location": None}
     location = getattr(camera, "location", None)
@@ -45,9 +56,9 @@ def incident_links(incident: Incident) -> dict[str, str | None]:
 
 
 def incident_data(incident: Incident, camera: Any) -> dict[str, Any]:
-    """``data`` of incident.* events; ``camera`` is the CameraConfig (or None when removed)."""
+    """``data`` of incident.* events; ``camera`` is the CameraConfig (None: looked up by id)."""
     record = incident.to_json()
-    fields = {name: record[name] for name in INCIDENT_FIELDS}
+    fields = {name: record.get(name) for name in INCIDENT_FIELDS}
     return {
         "incident": fields,
         "camera": camera_info(camera, incident.camera_id),
