@@ -6,6 +6,9 @@ message type, so the incident's type travels as ``incident_type``. ``camera_id``
 because the WebSocket forwards a camera's messages only to users who may see it, by that key.
 ``incident`` holds the full record as ``GET /api/incidents/{id}`` returns it, and ``frame_ts`` the
 capture time of the triggering frame.
+
+The same two changes go to the outbox (wawai.outbox.enqueue) in the transaction that writes the row, so
+webhooks and MQTT get exactly the incidents that were stored.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,9 +28,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from analytics.rules import RuleEvent
 from wawai.bus import EventBus
+from wawai.config.schema import CameraConfig
 from wawai.db.incidents import Incident, IncidentStatus
 from wawai.incident_events import publish_incident
+from wawai.integrations.event_data import incident_data
 from wawai.media import BGRImage
+from wawai.outbox import enqueue
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +65,10 @@ class IncidentStore:
         *,
         pre_seconds: float,
         post_seconds: float,
+        cameras: Mapping[str, CameraConfig] | None = None,
     ) -> None:
         self.sessions = sessions
+        self.cameras = cameras or {}
         self.storage = storage
         self.bus = bus
         self.pre_seconds = pre_seconds
@@ -99,6 +108,7 @@ class IncidentStore:
             if image is not None:
                 drawn = boxes or []
                 incident.snapshot_path = self._snapshot(camera_id, incident.id, event.at, image, drawn, zone)
+            self._enqueue(session, "incident.created", incident)
             session.commit()
             message = incident.to_json()
         self._publish("incident.created", message, event.at)
@@ -112,9 +122,14 @@ class IncidentStore:
                 return
             incident.ended_at = utc(at)
             incident.clip_end = at + self.post_seconds
+            self._enqueue(session, "incident.updated", incident)
             session.commit()
             message = incident.to_json()
         self._publish("incident.updated", message, at)
+
+    def _enqueue(self, session: Session, kind: str, incident: Incident) -> None:
+        data = incident_data(incident, self.cameras.get(incident.camera_id or ""))
+        enqueue(session, kind, data, key=f"incident:{incident.id}")
 
     def _publish(self, kind: str, record: dict[str, Any], frame_ts: float) -> None:
         publish_incident(self.bus, kind, record, frame_ts=frame_ts)

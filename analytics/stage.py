@@ -61,6 +61,7 @@ class AnalyticsStage:
         store = IncidentStore(
             self.ctx.sessions, self.ctx.storage, self.ctx.bus,
             pre_seconds=site.incidents.pre_seconds, post_seconds=site.incidents.post_seconds,
+            cameras=config.cameras,
         )
         tz = ZoneInfo(site.site.timezone)
         model_size = None

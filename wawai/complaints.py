@@ -1,9 +1,8 @@
 """Complaints from the city's apps become incidents; their status flows back to Open311.
 
 ``create_complaint`` is THE place where a complaint enters the database: one transaction (the caller's
-session, the caller commits) holds the incident, the complaint and the reporter. The outbox (issue 13)
-enqueues ``complaint.created`` there, in the same transaction; it reads ``Complaint.to_json`` and never
-``ComplaintReporter``.
+session, the caller commits) holds the incident, the complaint, the reporter and the outbox's
+``complaint.created`` event, which carries ``Complaint.to_json`` and never ``ComplaintReporter``.
 """
 
 from __future__ import annotations
@@ -22,6 +21,8 @@ from wawai.config.schema import ComplaintService
 from wawai.db.base import utcnow
 from wawai.db.complaints import Complaint, ComplaintReporter, IntegrationKey
 from wawai.db.incidents import Incident, IncidentStatus
+from wawai.integrations.event_data import complaint_data
+from wawai.outbox import enqueue
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,7 @@ def create_complaint(
         incident.snapshot_path = _save_photo(storage, incident, new.photo_jpeg)
     session.flush()
     session.refresh(incident)  # loads the complaint relationship for to_json
+    enqueue(session, "complaint.created", complaint_data(incident), key=f"incident:{incident.id}")
     return complaint
 
 

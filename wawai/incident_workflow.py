@@ -22,6 +22,8 @@ from wawai import audit
 from wawai.db.base import utcnow
 from wawai.db.incidents import Incident, IncidentHistory, IncidentStatus
 from wawai.db.users import Role, User
+from wawai.integrations.event_data import complaint_data, incident_data
+from wawai.outbox import enqueue
 
 S = IncidentStatus
 OPEN = frozenset({S.NEW, S.ACKNOWLEDGED, S.ASSIGNED, S.ON_HOLD})
@@ -171,8 +173,15 @@ def _change(session: Session, incident: Incident, action: str, actor: str, to_st
 
 
 def _enqueue_outbox(session: Session, incident: Incident, entry: IncidentHistory) -> None:
-    """The outbox seam (issue 13): ``wawai.outbox.enqueue(session, "incident.updated", data)`` goes here,
-    in the same transaction as the change, once wawai/outbox.py exists."""
+    """The change goes to the outbox (webhooks, MQTT) in the same transaction: ``incident.escalated`` for
+    an escalation, ``incident.updated`` for every other action, the action itself in ``data.change``."""
+    kind = "incident.escalated" if entry.action == "escalate" else "incident.updated"
+    data = incident_data(incident, None)
+    data["change"] = {"action": entry.action, "actor": entry.actor, "from_status": entry.from_status,
+                      "to_status": entry.to_status, "at": entry.at.isoformat()}
+    enqueue(session, kind, data, key=f"incident:{incident.id}")
+    if incident.complaint is not None:  # a public report: its app follows complaint.updated
+        enqueue(session, "complaint.updated", complaint_data(incident), key=f"incident:{incident.id}")
 
 
 def history(session: Session, incident_id: int) -> list[IncidentHistory]:

@@ -18,6 +18,8 @@ from wawai.camera_health import HealthSampler
 from wawai.config.loader import load_config
 from wawai.db.base import make_sessionmaker
 from wawai.db.migrate import upgrade
+from wawai.integrations.event_data import register_cameras
+from wawai.integrations.service import Integrations, create_integrations
 from wawai.stage import STAGES_SERVICE, Stage, StageContext
 
 log = logging.getLogger(__name__)
@@ -27,14 +29,22 @@ log = logging.getLogger(__name__)
 class Runtime:
     ctx: StageContext
     stages: list[Stage] = field(default_factory=list)
+    integrations: Integrations | None = None  # the outbox relay (issue 13)
 
     def start(self) -> None:
         self.ctx.hub.start()
         for stage in self.stages:
             log.info("starting stage %s", stage.name)
             stage.start()
+        if self.integrations is not None:
+            self.integrations.start()
 
     def stop(self) -> None:
+        if self.integrations is not None:
+            try:
+                self.integrations.stop()
+            except Exception:
+                log.exception("integrations failed to stop cleanly")
         for stage in reversed(self.stages):
             try:
                 stage.stop()
@@ -49,6 +59,7 @@ class Runtime:
 def build_runtime(config_dir: Path) -> Runtime:
     config = load_config(config_dir)  # raises ConfigInvalid when wawai.yaml is unusable
     upgrade(config.database_url)
+    register_cameras(config.cameras)  # the outbox's camera facts for producers that hold no config
     bus = EventBus()
     hub = camera_ingest.create_hub(config, bus)
     ctx = StageContext(config=config, hub=hub, bus=bus, sessions=make_sessionmaker(config.database_url))
@@ -56,4 +67,4 @@ def build_runtime(config_dir: Path) -> Runtime:
     ctx.services[STAGES_SERVICE] = stages
     log.info("config %s: %d cameras, stages: %s", config_dir, len(config.cameras),
              ", ".join(stage.name for stage in stages) or "none")
-    return Runtime(ctx=ctx, stages=stages)
+    return Runtime(ctx=ctx, stages=stages, integrations=create_integrations(ctx))

@@ -20,6 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.routing import Route, WebSocketRoute
 
 import webui.routes
+from wawai.integrations.event_data import register_cameras
 from wawai.stage import StageContext
 from webui.background import lifespan_for
 from webui.security import AuthMiddleware, SecurityHeadersMiddleware, tile_image_sources
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 START_PAGE = "/static/index.html"
+OPENAPI_URL = "/api/openapi.json"
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,11 @@ def route_modules() -> list[str]:
 
 
 def create_app(ctx: StageContext) -> FastAPI:
-    app = FastAPI(title="Wawai", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan_for(ctx))
+    register_cameras(ctx.config.cameras)  # camera facts for outbox events of the incident workflow
+    # The API description is served behind sign-in like every route; /api/docs (webui.routes.apidocs)
+    # renders it with a page of our own (FastAPI's Swagger page needs inline scripts, refused by the CSP).
+    app = FastAPI(title="Wawai", version="0.1.0", docs_url=None, redoc_url=None, openapi_url=OPENAPI_URL,
+                  lifespan=lifespan_for(ctx))
     app.state.ctx = ctx
     for name in route_modules():
         module = importlib.import_module(name)

@@ -277,6 +277,146 @@ class ComplaintsSection(Strict):
 
     def service(self, code: str) -> ComplaintService | None:
         return next((service for service in self.services if service.code == code), None)
+# --- integrations: what leaves Wawai (issue 13) -----------------------------------------------
+
+EventType = Literal[
+    "incident.created", "incident.updated", "incident.escalated",
+    "camera.offline", "camera.online", "complaint.created", "complaint.updated",
+]
+SUBSCRIPTION_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+# The Standard Webhooks spec's example schedule (after the first attempt), in seconds: 5 s, 5 min,
+# 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h; about 3 days in all before a delivery is given up.
+DEFAULT_RETRY_SCHEDULE = [5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 50400.0, 72000.0, 86400.0]
+
+
+def _check_webhook_secret(value: str) -> str:
+    import base64
+    import binascii
+
+    if not value.startswith("whsec_"):
+        raise ValueError("a webhook secret is 'whsec_' + base64 of 24-64 random bytes")
+    try:
+        raw = base64.b64decode(value[len("whsec_"):], validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError("a webhook secret is 'whsec_' + base64; the rest is not base64") from exc
+    if not 24 <= len(raw) <= 64:
+        raise ValueError(f"a webhook secret holds 24-64 bytes, this one {len(raw)}")
+    return value
+
+
+WebhookSecret = Annotated[str, AfterValidator(_check_webhook_secret)]
+
+
+class WebhookSubscription(Strict):
+    name: str
+    url: str
+    # One secret, or several while rotating: every one signs, receivers accept any they know.
+    secret: WebhookSecret | list[WebhookSecret]
+    events: list[EventType] = Field(default_factory=list)  # empty: every type
+    groups: list[str] = Field(default_factory=list)  # camera groups; empty: every group
+    min_severity: Severity | None = None  # incidents below it are not sent; other events are
+    timeout_seconds: float = Field(default=10, gt=0)  # per attempt, connect to last byte
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not SUBSCRIPTION_NAME.match(value):
+            raise ValueError(f"webhook name {value!r} must match [a-z0-9][a-z0-9_-]*")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("webhook url must be http(s)://host[:port]/path")
+        return value
+
+    @property
+    def secrets(self) -> list[str]:
+        return [self.secret] if isinstance(self.secret, str) else list(self.secret)
+
+
+class MqttSection(Strict):
+    url: str | None = None  # mqtt://host:1883 or mqtts://host:8883; none: MQTT is off
+    username: str | None = None
+    password: str | None = None
+    topic_prefix: str = "wawai"
+    client_id: str = "wawai"
+    retry_seconds: float = Field(default=5, gt=0)  # while the broker is away, try again this often
+    publish_timeout_seconds: float = Field(default=10, gt=0)  # wait this long for the broker's PUBACK
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None:
+            parts = urlsplit(value)
+            if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
+                raise ValueError("mqtt url must be mqtt://host[:port] or mqtts://host[:port]")
+        return value
+
+    @field_validator("topic_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        if not value or any(ch in value for ch in "#+") or value.startswith("/") or value.endswith("/"):
+            raise ValueError("topic_prefix must be a plain topic like 'wawai' (no #, +, outer /)")
+        return value
+
+
+CapCategory = Literal[
+    "Geo", "Met", "Safety", "Security", "Rescue", "Fire", "Health", "Env", "Transport", "Infra", "CBRNE",
+    "Other",
+]
+
+
+class CapSection(Strict):
+    enabled: bool = False
+    sender: str = "wawai@localhost"  # CAP <sender>: no spaces, commas, < or &
+    min_severity: Severity = "high"
+    rules: list[str] = Field(default_factory=list)  # rule names (or types) that are public-safety; empty: all
+    category: CapCategory = "Safety"
+    scope: Literal["Public", "Restricted", "Private"] = "Public"
+    restriction: str | None = None  # needed with scope Restricted
+    radius_km: float = Field(default=0.2, gt=0)  # the circle around the camera's location
+    # Incident statuses only a supervisor's action reaches (assign, hold, resolve): the incident is
+    # confirmed and the alert's status becomes Actual. An operator's acknowledge keeps it Draft.
+    confirmed_statuses: list[str] = Field(default_factory=lambda: ["assigned", "on_hold", "resolved"])
+    feed_limit: int = Field(default=50, ge=1, le=1000)
+
+    @field_validator("sender")
+    @classmethod
+    def _sender(cls, value: str) -> str:
+        if not value or any(ch in value for ch in " ,<&"):
+            raise ValueError("cap sender must not contain spaces, commas, '<' or '&'")
+        return value
+
+    @model_validator(mode="after")
+    def _restricted(self) -> CapSection:
+        if self.scope == "Restricted" and not self.restriction:
+            raise ValueError("cap scope Restricted needs a restriction")
+        return self
+
+
+class IntegrationsSection(Strict):
+    public_url: str | None = None  # base of the links in events (https://wawai.example); none: paths only
+    webhooks: list[WebhookSubscription] = Field(default_factory=list)
+    mqtt: MqttSection = MqttSection()
+    cap: CapSection = CapSection()
+    retry_schedule: list[Annotated[float, Field(gt=0)]] = Field(
+        default_factory=lambda: list(DEFAULT_RETRY_SCHEDULE))
+    retry_jitter: float = Field(default=0.2, ge=0, le=1)  # each wait is scaled by 1 +- this, at random
+    retry_after_max_seconds: float = Field(default=86400, gt=0)  # cap on a receiver's Retry-After
+    failing_after: int = Field(default=3, ge=1)  # attempts failed in a row before a subscription is failing
+    poll_seconds: float = Field(default=1.0, gt=0)  # how often the relay looks for new events
+    retain_days: float = Field(default=30, gt=0)  # outbox events (and their deliveries) kept this long
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> IntegrationsSection:
+        names = [hook.name for hook in self.webhooks]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise ValueError(f"webhook names must be unique: {', '.join(twice)}")
+        return self
 
 
 class SiteConfig(Strict):
@@ -289,6 +429,7 @@ class SiteConfig(Strict):
     incidents: IncidentsSection = IncidentsSection()
     health: HealthSection = HealthSection()
     complaints: ComplaintsSection = ComplaintsSection()
+    integrations: IntegrationsSection = IntegrationsSection()
 
 
 # --- cameras: config/cameras/*.yaml --------------------------------------------------------------

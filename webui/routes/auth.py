@@ -12,6 +12,7 @@ from wawai import accounts
 from wawai.audit import record
 from wawai.db.users import User
 from webui.deps import Ctx, CurrentUser, DbSession
+from webui.models import LoginAnswer, Ok, UserInfo
 from webui.security import CSRF_COOKIE, SESSION_COOKIE
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-@router.post("/api/auth/login")
+@router.post("/api/auth/login", response_model=LoginAnswer)
 def login(
     body: LoginRequest, request: Request, response: Response, ctx: Ctx, db: DbSession
 ) -> dict[str, object]:
@@ -68,7 +69,7 @@ def login(
     return {"user": user_json(user), "csrf": new.csrf}
 
 
-@router.post("/api/auth/logout")
+@router.post("/api/auth/logout", response_model=Ok)
 def logout(request: Request, response: Response, user: CurrentUser, db: DbSession) -> dict[str, bool]:
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
@@ -80,7 +81,7 @@ def logout(request: Request, response: Response, user: CurrentUser, db: DbSessio
     return {"ok": True}
 
 
-@router.get("/api/auth/me")
+@router.get("/api/auth/me", response_model=UserInfo)
 def me(user: CurrentUser, ctx: Ctx) -> dict[str, object]:
     """Who is signed in, their language and the site's time zone (the pages show times in it)."""
     site = ctx.config.site.site

@@ -12,6 +12,7 @@ from wawai.config.schema import CameraConfig
 from wawai.logs import mask_text
 from wawai.stage import STAGES_SERVICE, StageContext
 from webui.deps import Ctx, CurrentUser, camera_for, visible_cameras
+from webui.models import CameraInfo
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -42,11 +43,11 @@ def camera_json(camera: CameraConfig, ctx: StageContext) -> dict[str, Any]:
     }
 
 
-@router.get("/api/cameras")
+@router.get("/api/cameras", response_model=list[CameraInfo])
 def list_cameras(user: CurrentUser, ctx: Ctx) -> list[dict[str, Any]]:
     return [camera_json(camera, ctx) for camera in visible_cameras(user, ctx)]
 
 
-@router.get("/api/cameras/{camera_id}")
+@router.get("/api/cameras/{camera_id}", response_model=CameraInfo)
 def get_camera(camera_id: str, user: CurrentUser, ctx: Ctx) -> dict[str, Any]:
     return camera_json(camera_for(user, camera_id, ctx), ctx)

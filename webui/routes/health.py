@@ -6,11 +6,12 @@ from fastapi import APIRouter
 from sqlalchemy import text
 
 from webui.deps import Ctx
+from webui.models import Health
 
 router = APIRouter()
 
 
-@router.get("/api/health")
+@router.get("/api/health", response_model=Health)
 def health(ctx: Ctx) -> dict[str, object]:
     try:
         with ctx.sessions() as session:

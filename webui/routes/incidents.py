@@ -22,13 +22,14 @@ from wawai.db.incidents import IncidentSeen
 from wawai.geo import nearest_cameras
 from webui.deps import Ctx, CurrentUser, DbSession, incident_for, visible_cameras
 from webui.incident_filters import IncidentFilter, incident_query, newest_first, present, seen_ids
+from webui.models import IncidentInfo, IncidentPage, binary
 
 router = APIRouter()
 
 MAX_PAGE = 200
 
 
-@router.get("/api/incidents")
+@router.get("/api/incidents", response_model=IncidentPage)
 def list_incidents(
     user: CurrentUser,
     ctx: Ctx,
@@ -46,7 +47,7 @@ def list_incidents(
             "per_page": per_page}
 
 
-@router.get("/api/incidents/{incident_id}")
+@router.get("/api/incidents/{incident_id}", response_model=IncidentInfo)
 def get_incident(incident_id: int, user: CurrentUser, ctx: Ctx, db: DbSession) -> dict[str, Any]:
     """One incident, with the actions the caller may take now; opening it sets the caller's seen mark."""
     incident = incident_for(user, incident_id, ctx, db)
@@ -77,7 +78,8 @@ def get_history(incident_id: int, user: CurrentUser, ctx: Ctx, db: DbSession) ->
     return [entry.to_json() for entry in incident_workflow.history(db, incident.id)]
 
 
-@router.get("/api/incidents/{incident_id}/snapshot.jpg")
+@router.get("/api/incidents/{incident_id}/snapshot.jpg", response_class=FileResponse,
+            responses=binary("image/jpeg", "the snapshot, boxes drawn"))
 def get_snapshot(incident_id: int, user: CurrentUser, ctx: Ctx, db: DbSession) -> FileResponse:
     incident = incident_for(user, incident_id, ctx, db)
     if not incident.snapshot_path:

@@ -19,6 +19,7 @@ from wawai import audit
 from wawai.stage import StageContext
 from webui.deps import Ctx, CurrentUser, SupervisorUser, camera_for
 from webui.live import LiveRelay, OfferError
+from webui.models import IceServers, LiveStats, binary
 
 LIVE_SERVICE = "live"  # ctx.services[LIVE_SERVICE]: the app's LiveRelay
 MAX_OFFER_BYTES = 64 * 1024
@@ -50,7 +51,8 @@ def _audit_view(ctx: StageContext, user_name: str, camera_id: str, detail: dict[
         db.commit()
 
 
-@router.post("/api/live/{camera_id}/whep", status_code=201)
+@router.post("/api/live/{camera_id}/whep", status_code=201, response_class=Response,
+             responses=binary("application/sdp", "the SDP answer; Location: the session", 201))
 async def open_live_view(
     camera_id: str,
     request: Request,
@@ -96,12 +98,12 @@ async def close_live_view(session_id: str, request: Request, user: CurrentUser, 
     return Response(status_code=204)
 
 
-@router.get("/api/live/stats")
+@router.get("/api/live/stats", response_model=LiveStats)
 def live_stats(request: Request, user: SupervisorUser, ctx: Ctx) -> dict[str, Any]:
     return relay_for(request, ctx).stats()
 
 
-@router.get("/api/live/ice")
+@router.get("/api/live/ice", response_model=IceServers)
 def ice_servers(user: CurrentUser, ctx: Ctx) -> dict[str, Any]:
     """The STUN/TURN servers browsers should use too (web.stun_urls / web.turn_urls in wawai.yaml)."""
     web = ctx.config.site.web

@@ -15,6 +15,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from wawai.camera_health import CameraFacts, camera_facts, storage_bytes
+from wawai.integrations.deliveries import OutboxCollector
+from wawai.integrations.service import subscription_names
 from wawai.stage import StageContext
 from webui.deps import Ctx, CurrentUser, DbSession, visible_cameras
 
@@ -71,6 +73,9 @@ def scrape(ctx: StageContext, camera_ids: list[str], stored: dict[str, int]) -> 
     registry = CollectorRegistry(auto_describe=False)
     ProcessCollector(registry=registry)  # process_cpu_seconds_total, process_resident_memory_bytes, ...
     registry.register(CameraCollector([camera_facts(ctx, cid) for cid in camera_ids], stored))
+    # Outbox subscriptions (issue 13): wawai_integration_failing, wawai_integration_deliveries.
+    registry.register(OutboxCollector(ctx.sessions, subscription_names(ctx.config),
+                                      ctx.config.site.integrations.failing_after))
     return generate_latest(registry)
 
 

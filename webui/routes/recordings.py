@@ -17,6 +17,7 @@ from wawai import audit
 from wawai.recordings import SERVICE_NAME, ClipExporter, NothingRecorded, parse_time
 from wawai.stage import StageContext
 from webui.deps import Ctx, CurrentUser, DbSession, SupervisorUser, camera_for
+from webui.models import RecordingsOverview, binary
 
 router = APIRouter()
 
@@ -42,7 +43,7 @@ def _range(start: str, end: str, limit: float | None = None) -> tuple[float, flo
     return begin, finish
 
 
-@router.get("/api/recordings/{camera_id}")
+@router.get("/api/recordings/{camera_id}", response_model=RecordingsOverview)
 def recordings(camera_id: str, start: str, end: str, user: CurrentUser, ctx: Ctx,
                segments: bool = True) -> dict[str, Any]:
     """Recorded ranges, gaps (with their reason) and segments between ``start`` and ``end``.
@@ -56,7 +57,8 @@ def recordings(camera_id: str, start: str, end: str, user: CurrentUser, ctx: Ctx
     return overview
 
 
-@router.get("/api/recordings/{camera_id}/clip.mp4")
+@router.get("/api/recordings/{camera_id}/clip.mp4", response_class=FileResponse,
+            responses=binary("video/mp4", "the clip; its SHA-256 in X-Content-SHA256"))
 def clip(camera_id: str, start: str, end: str, user: SupervisorUser, ctx: Ctx, db: DbSession) -> FileResponse:
     """The range as one faststart MP4 (stream copy); its SHA-256 in ``X-Content-SHA256``. Audited."""
     camera_for(user, camera_id, ctx)

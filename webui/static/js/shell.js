@@ -14,6 +14,8 @@ export const PAGES = [
   { path: "/static/health.html", key: "nav.health" },
   { path: "/static/map.html", key: "nav.map" },
   { path: "/static/audit.html", key: "nav.audit", role: "admin" },
+  { path: "/static/deliveries.html", key: "nav.deliveries", role: "admin" }, // issue 13
+  { path: "/static/apidocs.html", key: "nav.apidocs" }, // issue 13
 ];
 const RANKS = { operator: 0, supervisor: 1, admin: 2 };
 
