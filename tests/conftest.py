@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.support.rtsp_fixtures",
     "tests.support.app_fixtures",
     "tests.support.browser_fixtures",
+    "tests.support.postgres",
 ]
