@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.support.app_fixtures",
     "tests.support.browser_fixtures",
     "tests.support.postgres",
+    "tests.support.nats_server",
 ]
