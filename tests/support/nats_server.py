@@ -20,7 +20,7 @@ from tests.support.app_fixtures import free_port
 
 
 class NatsServer:
-    def __init__(self) -> None:
+    def __init__(self, monitor: bool = False) -> None:
         binary = shutil.which("nats-server") or (
             "/usr/sbin/nats-server" if Path("/usr/sbin/nats-server").exists() else None)
         if binary is None:
@@ -30,12 +30,15 @@ class NatsServer:
         self.base = Path(tempfile.mkdtemp(prefix="wawai-nats-"))
         self.port = free_port()
         self.url = f"nats://127.0.0.1:{self.port}"
+        # The HTTP monitoring port (/varz: message counts), for benchmarks.
+        self.monitor_port = free_port() if monitor else None
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        monitor = ["-m", str(self.monitor_port)] if self.monitor_port else []
         self._process = subprocess.Popen(
             [self.binary, "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd", str(self.base / "store"),
-             "--http_port", "0"],
+             *monitor],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 30

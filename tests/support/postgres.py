@@ -61,6 +61,11 @@ class PostgresServer:
             self._user = NOBODY_UID
             os.chown(self.base, NOBODY_UID, NOBODY_UID)
 
+    @property
+    def pid(self) -> int | None:
+        """The postmaster's process id (its backends are its children), while it runs."""
+        return self._process.pid if self._process is not None else None
+
     def admin_dsn(self, dbname: str = "postgres") -> str:
         return f"host=127.0.0.1 port={self.port} user=wawai dbname={dbname}"
 
