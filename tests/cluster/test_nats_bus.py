@@ -99,7 +99,7 @@ def test_a_nats_restart_loses_no_incident_and_duplicates_none(buses, nats_server
     wait_for(lambda: not a.connected, DELIVERY, "node-a noticing NATS is gone")
     for number in range(6, 11):
         a.publish(incident(number))  # raised while NATS is down: held by node-a
-    assert a.pending() == 5
+    wait_for(lambda: a.pending() == 5, DELIVERY, "node-a holding the five incidents")
     nats_server.start()
     wait_for(lambda: a.pending() == 0, DELIVERY * 2, "node-a's held incidents acknowledged")
     wait_for(lambda: len(on_b.incident_ids()) >= 10, DELIVERY * 2, "incidents 6-10 on node-b")

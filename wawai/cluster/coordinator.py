@@ -1,13 +1,14 @@
 """One node's part in camera ownership: renew the lease, place, release, claim, start and stop cameras.
 
-A round (``step``), every lease/3 seconds:
-1. renew the lease; if it had run out, every camera is lost: stop them all and register a new life;
-2. read the live record nodes and place every camera (the same answer on every node, see placement);
-3. stop and release the cameras placed elsewhere (a node that joined, or came back);
-4. claim the orphans placed here and start them with their fence;
-5. stop the cameras the database no longer lists as ours (only possible after our lease ran out).
+Two duties, each every lease/3 seconds on its own schedule (so a slow rebalance never delays a renewal):
+- ``renew_lease``: extend the lease; if it had run out, every camera is lost: stop them all and register
+  a new life;
+- ``rebalance``: read the live record nodes and place every camera (the same answer on every node, see
+  placement); stop and release the cameras placed elsewhere (a node that joined, or came back); claim
+  the orphans placed here and start them with their fence; stop the cameras the database no longer lists
+  as ours (only possible after our lease ran out).
 
-Safety does not depend on the rounds: a watchdog stops every camera once the local deadline passes, the
+Safety does not depend on either: a watchdog stops every camera once the local deadline passes, the
 time the last successful renewal was sent plus the lease, minus a margin. The database set the lease from
 a moment after that send, so the node stops before anyone can take its cameras, even when it cannot reach
 the database at all. A node that froze (SIGSTOP, a VM pause) notices the deadline on waking and stops
@@ -63,9 +64,10 @@ class Coordinator:
         self.incarnation: int | None = None
         self.owned: dict[str, Fence] = {}
         self.deadline = 0.0  # local clock: every camera stops at this moment unless a renewal lands
-        # Two locks so that a database call that hangs (a network partition) never holds up the
-        # watchdog: _round one round at a time, held across database calls; _state guards owned,
+        # Locks, so that a database call that hangs (a network partition) never holds up the watchdog:
+        # _lease and _round serialise each duty and are held across database calls; _state guards owned,
         # incarnation and deadline, held only briefly and around the camera callbacks.
+        self._lease = threading.Lock()
         self._round = threading.Lock()
         self._state = threading.RLock()
         self._records = "record" in info.roles
@@ -74,46 +76,40 @@ class Coordinator:
     def renew_seconds(self) -> float:
         return self.lease_seconds / 3
 
-    # --- a round ---------------------------------------------------------------------------------
-
     def step(self) -> None:
-        """One round; a database error is logged and the round skipped (the watchdog guards safety)."""
-        with self._round:
+        """Both duties once (tests drive a coordinator this way; CoordinatorThread runs them apart)."""
+        self.renew_lease()
+        self.rebalance()
+
+    # --- the lease -------------------------------------------------------------------------------
+
+    def renew_lease(self) -> None:
+        """Renew (or first take) the lease; a database error is logged, the watchdog guards safety."""
+        with self._lease:
             try:
-                self._run_round()
+                self._renew()
             except SQLAlchemyError as exc:
-                log.warning("cluster: node %s round failed (%s); cameras keep running until the "
-                            "local lease deadline", self.info.name, exc.__class__.__name__)
+                log.warning("cluster: node %s could not renew its lease (%s); cameras keep running until "
+                            "the local deadline", self.info.name, exc.__class__.__name__)
         self.enforce_deadline()
 
-    def _run_round(self) -> None:
+    def _renew(self) -> None:
         self.enforce_deadline()
         sent = self.clock()
         incarnation = self.incarnation
-        if incarnation is None:
-            self._register(sent)
-        else:
+        if incarnation is not None:
             with self.sessions() as session:
                 renewed = leases.renew(session, self.info.name, incarnation, self.lease_seconds)
             with self._state:
                 if renewed and self.incarnation == incarnation:
                     self.deadline = sent + self.lease_seconds * (1 - SAFETY_MARGIN)
-                elif not renewed:
+                elif not renewed and self.incarnation == incarnation:
                     log.warning("cluster: node %s lost its lease; stopping its cameras and joining again",
                                 self.info.name)
                     self._stop_all("lease_lost")
                     self.incarnation = None
-            if self.incarnation is None:
-                self._register(sent)
-        if not self._records:
-            return
-        with self.sessions() as session:
-            nodes = leases.live_nodes(session, role="record")
-        placement = place(self.camera_ids, {node.name: node.capacity for node in nodes})
-        mine = {camera for camera, node in placement.items() if node == self.info.name}
-        self._release_misplaced(mine)
-        self._claim(mine)
-        self._drop_lost()
+        if self.incarnation is None:
+            self._register(sent)
 
     def _register(self, sent: float) -> None:
         with self.sessions() as session:
@@ -125,15 +121,34 @@ class Coordinator:
             self.deadline = sent + self.lease_seconds * (1 - SAFETY_MARGIN)
         log.info("cluster: node %s joined (life %d)", self.info.name, incarnation)
 
+    # --- placement -------------------------------------------------------------------------------
+
+    def rebalance(self) -> None:
+        """Release, claim and drop cameras to match the placement; a database error skips the round."""
+        if not self._records or self.incarnation is None:
+            return
+        with self._round:
+            try:
+                with self.sessions() as session:
+                    nodes = leases.live_nodes(session, role="record")
+                placement = place(self.camera_ids, {node.name: node.capacity for node in nodes})
+                mine = {camera for camera, node in placement.items() if node == self.info.name}
+                self._release_misplaced(mine)
+                self._claim(mine)
+                self._drop_lost()
+            except SQLAlchemyError as exc:
+                log.warning("cluster: node %s rebalance failed (%s); next round", self.info.name,
+                            exc.__class__.__name__)
+
     def _release_misplaced(self, mine: set[str]) -> None:
-        for camera_id in sorted(set(self.owned) - mine):
-            with self._state:
-                fence = self.owned.pop(camera_id, None)
-                if fence is None:
-                    continue
+        letting_go: list[Fence] = []
+        with self._state:
+            for camera_id in sorted(set(self.owned) - mine):
+                letting_go.append(self.owned.pop(camera_id))
                 self._call_stop(camera_id, "released")  # stop writing first, then let go
+        if letting_go:
             with self.sessions() as session:
-                ownership.release(session, fence)
+                ownership.release(session, letting_go)
 
     def _claim(self, mine: set[str]) -> None:
         incarnation = self.incarnation
@@ -193,7 +208,7 @@ class Coordinator:
 
     def leave(self) -> None:
         """A clean shutdown: stop and release every camera, end the lease (the others take over at once)."""
-        with self._round:
+        with self._lease, self._round:
             with self._state:
                 fences = list(self.owned.values())
                 incarnation = self.incarnation
@@ -201,8 +216,7 @@ class Coordinator:
                 self.incarnation = None
             try:
                 with self.sessions() as session:
-                    for fence in fences:
-                        ownership.release(session, fence)
+                    ownership.release(session, fences)
                     if incarnation is not None:
                         leases.expire(session, self.info.name, incarnation)
             except SQLAlchemyError as exc:
@@ -220,7 +234,8 @@ class Coordinator:
 
 
 class CoordinatorThread:
-    """Runs a coordinator's rounds every lease/3 seconds, and a watchdog on its local deadline."""
+    """Runs a coordinator: lease renewals and rebalancing every lease/3 seconds, each in its own thread on
+    a fixed schedule, and a watchdog on the local deadline."""
 
     WATCHDOG_SECONDS = 0.25
 
@@ -229,33 +244,40 @@ class CoordinatorThread:
         self._stopping = threading.Event()
         self._paused = threading.Event()  # tests: a node that stops renewing without leaving
         name = coordinator.info.name
-        self._rounds = threading.Thread(target=self._run_rounds, name=f"cluster-{name}", daemon=True)
-        self._watchdog = threading.Thread(target=self._run_watchdog, name=f"cluster-{name}-watch",
-                                          daemon=True)
+        duties = {"lease": coordinator.renew_lease, "place": coordinator.rebalance}
+        self._threads = [
+            threading.Thread(target=self._every, args=(duty,), name=f"cluster-{name}-{what}", daemon=True)
+            for what, duty in duties.items()
+        ]
+        self._threads.append(threading.Thread(target=self._run_watchdog, name=f"cluster-{name}-watch",
+                                              daemon=True))
 
     def start(self) -> None:
-        self._rounds.start()
-        self._watchdog.start()
+        for thread in self._threads:
+            thread.start()
 
     def stop(self, leave: bool = True) -> None:
         self._stopping.set()
-        self._rounds.join(timeout=30)
-        self._watchdog.join(timeout=5)
+        for thread in self._threads:
+            thread.join(timeout=30)
         if leave:
             self.coordinator.leave()
 
     def pause(self) -> None:
-        """Stop renewing (the watchdog too), as a frozen process would."""
+        """Stop everything (renewals, rebalancing, the watchdog), as a frozen process would."""
         self._paused.set()
 
     def resume(self) -> None:
         self._paused.clear()
 
-    def _run_rounds(self) -> None:
+    def _every(self, duty: Callable[[], None]) -> None:
+        period = self.coordinator.renew_seconds
+        due = time.monotonic()
         while not self._stopping.is_set():
             if not self._paused.is_set():
-                self.coordinator.step()
-            self._stopping.wait(self.coordinator.renew_seconds)
+                duty()
+            due = max(due + period, time.monotonic())  # a fixed schedule; late: at once, then on schedule
+            self._stopping.wait(max(0.0, due - time.monotonic()))
 
     def _run_watchdog(self) -> None:
         while not self._stopping.wait(self.WATCHDOG_SECONDS):

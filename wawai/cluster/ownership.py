@@ -29,10 +29,13 @@ class Owner:
 
 
 def ensure_cameras(session: Session, camera_ids: Iterable[str]) -> None:
-    """Rows for cameras the cluster has not seen yet (without an owner)."""
-    values = [{"camera_id": camera_id, "epoch": 0} for camera_id in sorted(set(camera_ids))]
-    if values:
-        session.execute(insert(CameraOwner).values(values).on_conflict_do_nothing())
+    """Rows for cameras the cluster has not seen yet (without an owner). Usually all exist: they are
+    looked up first, so a node joining a city-sized cluster sends no thousand-row insert."""
+    wanted = set(camera_ids)
+    known = set(session.scalars(select(CameraOwner.camera_id).where(CameraOwner.camera_id.in_(wanted))))
+    missing = [{"camera_id": camera_id, "epoch": 0} for camera_id in sorted(wanted - known)]
+    if missing:
+        session.execute(insert(CameraOwner).on_conflict_do_nothing(), missing)
     session.commit()
 
 
@@ -82,21 +85,25 @@ def claim(session: Session, node: str, incarnation: int, camera_ids: Iterable[st
                   key=lambda fence: fence.camera_id)
 
 
-def release(session: Session, fence: Fence) -> bool:
-    """Give a camera up (it is placed elsewhere, or the node stops); False if it was not ours anymore.
+def release(session: Session, fences: Iterable[Fence]) -> list[str]:
+    """Give cameras up (placed elsewhere, or the node stops); returns those that were still ours.
 
-    Waits for a fenced write of that camera in progress, then moves the epoch on so no later write under
-    ``fence`` can land.
+    Waits for a fenced write of such a camera in progress, then moves the epoch on so no later write
+    under the old fence can land.
     """
-    done = session.execute(
-        update(CameraOwner)
-        .where(CameraOwner.camera_id == fence.camera_id, CameraOwner.node == fence.node,
-               CameraOwner.incarnation == fence.incarnation, CameraOwner.epoch == fence.epoch)
-        .values(node=None, incarnation=None, epoch=CameraOwner.epoch + 1, since=func.now())
-        .returning(CameraOwner.camera_id)
-    ).first()
+    released = []
+    for fence in fences:
+        done = session.execute(
+            update(CameraOwner)
+            .where(CameraOwner.camera_id == fence.camera_id, CameraOwner.node == fence.node,
+                   CameraOwner.incarnation == fence.incarnation, CameraOwner.epoch == fence.epoch)
+            .values(node=None, incarnation=None, epoch=CameraOwner.epoch + 1, since=func.now())
+            .returning(CameraOwner.camera_id)
+        ).first()
+        if done is not None:
+            released.append(fence.camera_id)
     session.commit()
-    return done is not None
+    return released
 
 
 def owned_by(session: Session, node: str, incarnation: int) -> dict[str, Fence]:

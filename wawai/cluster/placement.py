@@ -16,7 +16,6 @@ from collections.abc import Iterable, Mapping
 _SCALE = float(2**64)
 
 
-@functools.lru_cache(maxsize=1 << 16)  # every round asks again; the answer never changes
 def score(node: str, camera_id: str, capacity: int) -> float:
     """The node's bid for the camera; the highest bid wins (weighted rendezvous: -w / ln(h))."""
     digest = hashlib.blake2b(f"{node}\0{camera_id}".encode(), digest_size=8).digest()
@@ -30,9 +29,16 @@ def place(camera_ids: Iterable[str], capacities: Mapping[str, int]) -> dict[str,
     ``capacities`` holds the live record nodes and how many cameras each may take. Cameras are
     considered in id order so that every node reaches the same result when capacity runs out.
     """
+    return dict(_place(tuple(sorted(set(camera_ids))), tuple(sorted(capacities.items()))))
+
+
+@functools.lru_cache(maxsize=8)  # every round asks again; the live nodes rarely change
+def _place(camera_ids: tuple[str, ...], node_capacities: tuple[tuple[str, int], ...],
+           ) -> dict[str, str | None]:
+    capacities = dict(node_capacities)
     load = dict.fromkeys(capacities, 0)
     placed: dict[str, str | None] = {}
-    for camera_id in sorted(set(camera_ids)):
+    for camera_id in camera_ids:
         ranked = sorted((node for node, capacity in capacities.items() if capacity > 0),
                         key=lambda node: (-score(node, camera_id, capacities[node]), node))
         chosen = next((node for node in ranked if load[node] < capacities[node]), None)
