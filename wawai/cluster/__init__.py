@@ -6,6 +6,7 @@
 - ``fencing``: refusing writes made under a stale epoch (segments, gaps, incidents).
 - ``coordinator``: one node's loop tying these together, with start/stop callbacks for its cameras.
 - ``nats_bus``: the event bus across nodes (NATS, incidents through JetStream).
+- ``status``: nodes and camera owners as the database sees them (``wawai cluster status``).
 
 A single node uses none of this: SQLite and the in-process bus stay the embedded default.
 """

@@ -6,7 +6,7 @@ Use: inside the transaction that writes the rows, call ``check_fence(session, fe
 afterwards. On PostgreSQL the check takes a share lock on the camera's owner row until that commit, so a
 claim (which needs the row exclusively) waits for the write or skips the camera this round: a write is
 either committed under a valid epoch or refused, never committed after a takeover. A single node has no
-fence (``None``) and writes as before.
+fence (``None``) and writes as before. The check is PostgreSQL's (a cluster refuses SQLite).
 """
 
 from __future__ import annotations
