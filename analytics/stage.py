@@ -2,7 +2,7 @@
 
 A model that cannot be used (missing file, wrong checksum, wrong shape) does not stop the node: the
 error is logged once as one line, every camera runs motion-only, and its status says ``degraded`` with
-the reason.
+the reason and the command that fetches the weights (``fix``).
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from analytics.activity import ActivityCounter
 from analytics.camera import CameraPipeline
 from analytics.detector import Detector
 from analytics.incident_store import IncidentStore
-from analytics.manifest import ModelError, load_manifest
+from analytics.manifest import ModelError, fetch_command, load_manifest
 from analytics.retention import purge_incidents
 from analytics.rules import RuleEngine
 from analytics.worker import DetectorWorker
@@ -73,6 +74,7 @@ class AnalyticsStage:
                 camera, detect, engine,
                 worker=self.worker if detect.enabled else None,
                 store=store, bus=self.ctx.bus, model_size=model_size,
+                activity=ActivityCounter(camera.id, self.ctx.sessions),
             )
             self.pipelines[camera.id] = pipeline
             if detect.enabled:
@@ -99,6 +101,9 @@ class AnalyticsStage:
         self._threads.clear()
         if self.worker is not None:
             self.worker.stop()
+        for pipeline in self.pipelines.values():
+            if pipeline.activity is not None:
+                pipeline.activity.flush()  # the minute in progress
 
     def _wanted(self, camera: CameraConfig) -> bool:
         detect = camera.detect_settings(self.ctx.config.site.defaults.detect)
@@ -151,6 +156,7 @@ class AnalyticsStage:
                 continue
             try:
                 pipeline.process(frame)
+                subscription.set_keyframes_only(pipeline.quiet)
                 failures = 0
             except Exception:
                 failures += 1
@@ -193,6 +199,7 @@ class AnalyticsStage:
         elif self.worker is None:
             status["state"] = "degraded"
             status["reason"] = f"motion only: {self.model_error}"
+            status["fix"] = fetch_command(self.ctx.config.site.detector.model)
         else:
             status["model"] = self.detector.name if self.detector else None
             status["detector"] = self.worker.load(camera_id)

@@ -14,6 +14,7 @@ import analytics
 import camera_ingest
 import recorder
 from wawai.bus import EventBus
+from wawai.camera_health import HealthSampler
 from wawai.config.loader import load_config
 from wawai.db.base import make_sessionmaker
 from wawai.db.migrate import upgrade
@@ -51,7 +52,7 @@ def build_runtime(config_dir: Path) -> Runtime:
     bus = EventBus()
     hub = camera_ingest.create_hub(config, bus)
     ctx = StageContext(config=config, hub=hub, bus=bus, sessions=make_sessionmaker(config.database_url))
-    stages: list[Stage] = [recorder.create_stage(ctx), analytics.create_stage(ctx)]
+    stages: list[Stage] = [recorder.create_stage(ctx), analytics.create_stage(ctx), HealthSampler(ctx)]
     ctx.services[STAGES_SERVICE] = stages
     log.info("config %s: %d cameras, stages: %s", config_dir, len(config.cameras),
              ", ".join(stage.name for stage in stages) or "none")
