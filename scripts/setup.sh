@@ -16,6 +16,7 @@ APT_PACKAGES=(
   gstreamer1.0-plugins-ugly gstreamer1.0-libav
   chromium iproute2 util-linux
   mosquitto
+  postgresql nats-server  # cluster: tests start throwaway servers on loopback (issue 15)
   opencv-doc
 )
 

@@ -4,4 +4,6 @@ pytest_plugins = [
     "tests.support.rtsp_fixtures",
     "tests.support.app_fixtures",
     "tests.support.browser_fixtures",
+    "tests.support.postgres",
+    "tests.support.nats_server",
 ]

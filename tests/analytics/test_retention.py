@@ -1,4 +1,5 @@
-"""Incidents older than retain_days go with their snapshots; open and recent ones stay."""
+"""Incidents older than retain_days go with their snapshots; open and recent ones stay (SQLite and
+PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from analytics.incident_store import IncidentStore
 from analytics.retention import purge_incidents
 from analytics.rules import RuleEvent
+from tests.support.postgres import on_both_databases
 from wawai.bus import EventBus
 from wawai.config.schema import Rule
 from wawai.db.incidents import Incident
@@ -19,6 +21,7 @@ DAY = 86400.0
 NOW = 1_800_000_000.0
 
 
+@on_both_databases("incident_db")
 def test_old_ended_incidents_and_snapshots_are_removed(tmp_path: Path, incident_db: sessionmaker[Session]):
     store = IncidentStore(incident_db, tmp_path, EventBus(), pre_seconds=5, post_seconds=10)
     rule = Rule(name="r", type="intrusion", zone="z")

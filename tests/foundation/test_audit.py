@@ -8,6 +8,7 @@ import sys
 from sqlalchemy import select
 
 from tests.support.app_fixtures import PASSWORD
+from tests.support.postgres import on_both_databases
 from wawai.audit import record
 from wawai.cli import main
 from wawai.config.loader import load_config
@@ -15,6 +16,7 @@ from wawai.db.audit import AuditEntry
 from wawai.db.base import make_sessionmaker
 
 
+@on_both_databases()
 def test_record_writes_one_masked_row(sessions):
     with sessions() as db:
         source = "rtsp://admin:pw@cam/1"

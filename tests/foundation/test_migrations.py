@@ -1,4 +1,4 @@
-"""Migrations from an empty SQLite database: every head applied, schema equal to the models."""
+"""Migrations from an empty database: every head applied, schema equal to the models (SQLite, PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ import importlib
 import pkgutil
 import sqlite3
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 import wawai.db
+from tests.support.postgres import BACKENDS
 from wawai.db.base import Base, create_db_engine
 from wawai.db.migrate import alembic_config, heads, upgrade
 
@@ -50,18 +52,20 @@ def test_every_revision_descends_from_the_foundation():
     assert set(heads()) == set(script.get_heads())
 
 
-def test_upgrade_is_idempotent_and_schema_matches_models(tmp_path):
-    url = f"sqlite:///{tmp_path / 'wawai.db'}"
-    upgrade(url)
-    upgrade(url)  # second start: nothing to do, nothing fails
+@pytest.mark.parametrize("db_url", BACKENDS, indirect=True)
+def test_upgrade_is_idempotent_and_schema_matches_models(db_url):
+    upgrade(db_url)  # db_url is migrated already: a second start has nothing to do, and nothing fails
     all_models()
-    engine = create_db_engine(url)
+    engine = create_db_engine(db_url)
     try:
         with engine.connect() as connection:
+            rows = connection.exec_driver_sql("SELECT version_num FROM alembic_version")
+            applied = sorted(row[0] for row in rows)
             diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     finally:
         engine.dispose()
-    assert diff == [], f"models and migrations differ: {diff}"
+    assert applied == heads()
+    assert diff == [], f"models and migrations differ on {engine.dialect.name}: {diff}"
 
 
 def test_foreign_keys_are_enforced(tmp_path):
@@ -73,22 +77,3 @@ def test_foreign_keys_are_enforced(tmp_path):
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     finally:
         engine.dispose()
-
-
-def test_the_same_migrations_run_on_postgresql():
-    from tests.support.postgres import postgres_server
-
-    with postgres_server() as url:
-        upgrade(url)
-        upgrade(url)
-        all_models()
-        engine = create_db_engine(url)
-        try:
-            with engine.connect() as connection:
-                rows = connection.exec_driver_sql("SELECT version_num FROM alembic_version")
-                applied = sorted(row[0] for row in rows)
-                diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
-        finally:
-            engine.dispose()
-        assert applied == heads()
-        assert diff == [], f"models and migrations differ on PostgreSQL: {diff}"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import types
+import typing
 
 from pydantic import BaseModel
 
@@ -17,8 +19,14 @@ def keys(model: type[BaseModel], prefix: str = "") -> list[str]:
     found: list[str] = []
     for name, field in model.model_fields.items():
         annotation = field.annotation
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            found += keys(annotation, f"{prefix}{name}.")
+        # An optional section (``cluster: ClusterSection | None``) is documented key by key too.
+        union = typing.get_origin(annotation) in (typing.Union, types.UnionType)
+        members = typing.get_args(annotation) if union else (annotation,)
+        models = [arg for arg in members if isinstance(arg, type) and issubclass(arg, BaseModel)]
+        if models:
+            if annotation is not models[0]:
+                found.append(f"{prefix}{name}")
+            found += keys(models[0], f"{prefix}{name}.")
         else:
             found.append(f"{prefix}{name}")
     return found

@@ -1,4 +1,5 @@
-"""Recorder test fixtures: a migrated SQLite database of the test's own (real file, real migrations)."""
+"""Recorder test fixtures: a migrated database of the test's own (real migrations): a SQLite file, or an
+empty PostgreSQL database for tests marked ``on_both_databases("recorder_db")``."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import recorder
 from recorder.index import SegmentIndex
 from recorder.segmenter import Segmenter
 from tests.recorder.clips import RECORDED_START, clip, media_packets
+from tests.support.postgres import backend_of, database_url
 from wawai.db.base import make_sessionmaker
 from wawai.db.migrate import upgrade
 from wawai.stage import StageContext
@@ -26,8 +28,12 @@ def migrated_sessions(path: Path) -> sessionmaker[Session]:
 
 
 @pytest.fixture
-def recorder_db(tmp_path: Path) -> sessionmaker[Session]:
-    return migrated_sessions(tmp_path / "db" / "wawai.db")
+def recorder_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sessionmaker[Session]]:
+    for url in database_url(request, backend_of(request), tmp_path / "db" / "wawai.db"):
+        upgrade(url)
+        maker = make_sessionmaker(url)
+        yield maker
+        maker.kw["bind"].dispose()
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Index, crash repair, retention and quota on real segment files and a real migrated SQLite database."""
+"""Index, crash repair, retention and quota on real segment files and a real migrated database, each test
+once on SQLite and once on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -16,11 +17,14 @@ from recorder.retention import Retention
 from recorder.segmenter import Segmenter
 from recorder.service import RecordingsService
 from tests.recorder.clips import clip, duration_seconds, frame_hashes, media_packets
+from tests.support.postgres import on_both_databases
 from wawai.config.model import WawaiConfig
 from wawai.config.schema import CameraConfig, SiteConfig
 from wawai.db.recordings import RecordingSegment
 
 START = datetime(2026, 11, 1, 8, 0, 0, tzinfo=UTC).timestamp()
+
+pytestmark = on_both_databases("recorder_db")
 
 
 def make_config(storage: Path, *, site: dict | None = None,

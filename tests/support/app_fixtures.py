@@ -2,7 +2,8 @@
 
 - ``config_dir``: a temp ``config/`` (wawai.yaml with storage in tmp, two cameras in two groups that play
   the shared footage as files).
-- ``wawai_config``, ``db_url`` (migrated SQLite in tmp), ``sessions``.
+- ``wawai_config``, ``db_url`` (migrated SQLite in tmp; PostgreSQL too with ``on_both_databases()``),
+  ``sessions``.
 - ``users``: one user per role (``users["operator"].password`` / ``.token``), the operator limited to
   group "north".
 - ``stage_context``: a StageContext with the real ingest hub (not started) and an EventBus.
@@ -81,10 +82,15 @@ def wawai_config(config_dir: Path) -> WawaiConfig:
 
 
 @pytest.fixture
-def db_url(wawai_config: WawaiConfig) -> str:
-    url = wawai_config.database_url
-    upgrade(url)
-    return url
+def db_url(request: pytest.FixtureRequest, wawai_config: WawaiConfig) -> Iterator[str]:
+    """The migrated database: SQLite under the config's storage, or, for a test marked
+    ``on_both_databases()`` (tests/support/postgres.py), also an empty PostgreSQL database."""
+    from tests.support.postgres import backend_of, database_url  # postgres.py imports this module
+
+    sqlite_path = Path(wawai_config.database_url.removeprefix("sqlite:///"))
+    for url in database_url(request, backend_of(request), sqlite_path):
+        upgrade(url)
+        yield url
 
 
 @pytest.fixture

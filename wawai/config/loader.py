@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from wawai.assets import REPO_ROOT, find_asset
 from wawai.config.errors import ConfigError, ConfigInvalid
@@ -218,7 +220,25 @@ def _load_site(path: Path, errors: list[ConfigError]) -> SiteConfig | None:
         return None
     before = len(errors)
     site = _validate(SiteConfig, data, doc, errors)
+    if site is not None and site.cluster is not None:
+        _check_cluster_database(path, doc, site, errors)
     return site if len(errors) == before else None
+
+
+def _check_cluster_database(path: Path, doc: YamlDocument, site: SiteConfig,
+                            errors: list[ConfigError]) -> None:
+    """Nodes share state and camera ownership through PostgreSQL; a SQLite file cannot be shared."""
+    url = site.database.url or "sqlite:///"
+    try:
+        backend = make_url(url).get_backend_name()
+    except ArgumentError:
+        return  # not a URL at all: the database layer names that problem when it opens it
+    if backend != "postgresql":
+        key: KeyPath = ("database", "url") if ("database", "url") in doc.lines else ("cluster",)
+        errors.append(ConfigError(path, doc.line_of(key), "database.url", (
+            "a cluster needs PostgreSQL (database.url: postgresql+psycopg://USER@HOST/DB); "
+            "SQLite serves a single node only, without the cluster section"
+        )))
 
 
 # --- detector labels -------------------------------------------------------------------------------

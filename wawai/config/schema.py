@@ -419,6 +419,60 @@ class IntegrationsSection(Strict):
         return self
 
 
+NODE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+NodeRole = Literal["record", "web"]
+NODE_ROLES: tuple[NodeRole, ...] = ("record", "web")
+
+
+class ClusterSection(Strict):
+    """Present only on a node of a cluster (PostgreSQL for state and ownership, NATS for events);
+    absent, the node is the embedded single node (SQLite allowed, in-process bus)."""
+
+    node: str | None = None  # default: this machine's host name (lower-cased)
+    nats_url: str = "nats://127.0.0.1:4222"
+    roles: list[NodeRole] = Field(default_factory=lambda: list(NODE_ROLES))
+    advertise_url: str | None = None  # how other nodes reach this one; default http://<web.host>:<web.port>
+    capacity: int = Field(default=100, ge=0)  # most cameras this node records at once
+    lease_seconds: float = Field(default=15, ge=3, le=300)  # a silent node's cameras move after this
+
+    @field_validator("node")
+    @classmethod
+    def _node(cls, value: str | None) -> str | None:
+        if value is not None and not NODE_NAME.match(value):
+            raise ValueError(f"node name {value!r} must match [a-z0-9-]+ (at most 63 characters)")
+        return value
+
+    @field_validator("nats_url")
+    @classmethod
+    def _nats(cls, value: str) -> str:
+        # Messages never quote the URL: it may hold a user and password.
+        servers = [part.strip() for part in value.split(",")]
+        for server in servers:
+            parts = urlsplit(server)
+            if parts.scheme not in ("nats", "tls") or not parts.hostname:
+                raise ValueError("nats_url must be nats://HOST:PORT or tls://HOST:PORT, "
+                                 "several separated by commas")
+        return value
+
+    @field_validator("roles")
+    @classmethod
+    def _roles(cls, value: list[NodeRole]) -> list[NodeRole]:
+        if not value:
+            raise ValueError("a node needs at least one role: record, web or both")
+        if len(set(value)) != len(value):
+            raise ValueError("each role may appear once")
+        return value
+
+    @field_validator("advertise_url")
+    @classmethod
+    def _advertise(cls, value: str | None) -> str | None:
+        if value is not None:
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.hostname or parts.username:
+                raise ValueError("advertise_url must be http(s)://HOST:PORT, without a user or password")
+        return value
+
+
 class SiteConfig(Strict):
     site: SiteSection = SiteSection()
     storage: StorageSection = StorageSection()
@@ -430,6 +484,7 @@ class SiteConfig(Strict):
     health: HealthSection = HealthSection()
     complaints: ComplaintsSection = ComplaintsSection()
     integrations: IntegrationsSection = IntegrationsSection()
+    cluster: ClusterSection | None = None
 
 
 # --- cameras: config/cameras/*.yaml --------------------------------------------------------------

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from sqlalchemy import BigInteger, Float, Index, Integer, String, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from wawai.cluster.fencing import Fence, check_fences
 from wawai.db.base import Base
 from wawai.recordings import Gap, SegmentView, TimeRange
 
@@ -52,6 +53,18 @@ class RecordingGap(Base):
     start: Mapped[float] = mapped_column(Float(precision=53))
     end: Mapped[float] = mapped_column(Float(precision=53))
     reason: Mapped[str] = mapped_column(String(50))
+
+
+def add_index_rows(session: Session, rows: Sequence[RecordingSegment | RecordingGap],
+                   fence: Fence | None = None) -> None:
+    """Add finished segments and gaps of one camera to the session (the caller commits).
+
+    With a ``fence`` (a cluster's record node), the rows are added only while that node still owns the
+    camera at the fence's epoch; otherwise StaleOwnership is raised and nothing is added. Without one
+    (a single node), rows are added as they always were.
+    """
+    check_fences(session, [row.camera_id for row in rows], fence)
+    session.add_all(rows)
 
 
 def segments_between(session: Session, camera_id: str, start: float, end: float) -> list[RecordingSegment]:
