@@ -45,7 +45,7 @@ class CameraInfo(OpenModel):
 
 class IncidentInfo(OpenModel):
     id: int
-    camera: str
+    camera: str | None  # None: a public report (Open311), seen by its department's group
     rule: str
     type: str
     zone: str | None
@@ -68,6 +68,11 @@ class IncidentInfo(OpenModel):
     resolution_note: str | None = None
     locked: bool | None = None
     locked_by: str | None = None
+    group: str | None = None
+    source: str | None = None
+    complaint: dict[str, Any] | None = None
+    nearest_cameras: list[dict[str, Any]] | None = None
+    camera_radius_m: float | None = None
 
 
 class IncidentPage(OpenModel):

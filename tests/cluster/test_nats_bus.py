@@ -12,7 +12,7 @@ import nats
 import pytest
 
 from tests.support.nats_server import NatsServer
-from tests.support.waiting import wait_for
+from tests.support.waiting import run_coroutine, wait_for
 from wawai.bus import Message
 from wawai.cluster.nats_bus import NatsBus, message_id
 from wawai.queues import DropQueue
@@ -75,8 +75,8 @@ def test_events_reach_the_other_node_once_on_a_subject_per_camera_and_type(buses
     a, b = buses["node-a"], buses["node-b"]
     on_a, on_b = Collector(a), Collector(b)
     status = {"type": "camera.status", "camera_id": "gate-north", "state": "online"}
-    subject, body = asyncio.run(_first_on(nats_server.url, "wawai.event.gate-north.camera.status",
-                                          lambda: a.publish(status)))
+    subject, body = run_coroutine(_first_on(nats_server.url, "wawai.event.gate-north.camera.status",
+                                            lambda: a.publish(status)))
     assert subject == "wawai.event.gate-north.camera.status" and body == status
     wait_for(lambda: on_b.messages("camera.status"), DELIVERY, "node-b seeing node-a's camera status")
     b.publish({"type": "detections", "camera_id": "south-gate", "objects": ["person"]})
