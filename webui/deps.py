@@ -66,6 +66,14 @@ def camera_for(user: User, camera_id: str, ctx: StageContext) -> CameraConfig:
     return camera
 
 
+def camera_or_removed_for(user: User, camera_id: str, ctx: StageContext) -> CameraConfig | None:
+    """Like ``camera_for``, except that admins still reach a camera whose file was removed (None):
+    its recordings and incidents stay, and stay visible to them."""
+    if camera_id not in ctx.config.cameras and user.has_role(Role.ADMIN):
+        return None
+    return camera_for(user, camera_id, ctx)
+
+
 def visible_cameras(user: User, ctx: StageContext) -> list[CameraConfig]:
     return [cam for cam in ctx.config.cameras.values() if user.may_see_group(cam.group)]
 
@@ -77,6 +85,7 @@ __all__ = [
     "DbSession",
     "SupervisorUser",
     "camera_for",
+    "camera_or_removed_for",
     "get_ctx",
     "get_db",
     "get_user",

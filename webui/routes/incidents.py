@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from wawai.db.incidents import Incident
 from wawai.db.users import User
 from wawai.stage import StageContext
-from webui.deps import Ctx, CurrentUser, DbSession, camera_for, visible_cameras
+from webui.deps import Ctx, CurrentUser, DbSession, camera_or_removed_for, visible_cameras
 
 router = APIRouter()
 
@@ -38,7 +38,8 @@ def list_incidents(
 ) -> dict[str, Any]:
     """Newest first. ``since``/``until`` are ISO times on ``started_at`` (no zone: UTC)."""
     if camera is not None:
-        allowed = [camera_for(user, camera, ctx).id]
+        camera_or_removed_for(user, camera, ctx)  # admins: a removed camera's incidents stay visible
+        allowed = [camera]
     else:
         allowed = [cam.id for cam in visible_cameras(user, ctx)]
     query = select(Incident).where(Incident.camera_id.in_(allowed))
@@ -79,7 +80,7 @@ def _load(incident_id: int, user: User, ctx: StageContext, db: Session) -> Incid
     incident: Incident | None = db.get(Incident, incident_id)
     if incident is None:
         raise HTTPException(status_code=404, detail=f"no incident {incident_id}")
-    camera_for(user, incident.camera_id, ctx)  # 403 outside the user's groups, 404 for a removed camera
+    camera_or_removed_for(user, incident.camera_id, ctx)  # 403 outside the groups; removed: admins only
     return incident
 
 

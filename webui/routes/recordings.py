@@ -16,7 +16,7 @@ from starlette.background import BackgroundTask
 from wawai import audit
 from wawai.recordings import SERVICE_NAME, ClipExporter, NothingRecorded, parse_time
 from wawai.stage import StageContext
-from webui.deps import Ctx, CurrentUser, DbSession, SupervisorUser, camera_for
+from webui.deps import Ctx, CurrentUser, DbSession, SupervisorUser, camera_or_removed_for
 
 router = APIRouter()
 
@@ -45,7 +45,7 @@ def _range(start: str, end: str, limit: float | None = None) -> tuple[float, flo
 @router.get("/api/recordings/{camera_id}")
 def recordings(camera_id: str, start: str, end: str, user: CurrentUser, ctx: Ctx) -> dict[str, Any]:
     """Recorded ranges, gaps (with their reason) and segments between ``start`` and ``end``."""
-    camera_for(user, camera_id, ctx)
+    camera_or_removed_for(user, camera_id, ctx)
     begin, finish = _range(start, end)
     return _service(ctx).overview(camera_id, begin, finish).to_json()
 
@@ -53,7 +53,7 @@ def recordings(camera_id: str, start: str, end: str, user: CurrentUser, ctx: Ctx
 @router.get("/api/recordings/{camera_id}/clip.mp4")
 def clip(camera_id: str, start: str, end: str, user: SupervisorUser, ctx: Ctx, db: DbSession) -> FileResponse:
     """The range as one faststart MP4 (stream copy); its SHA-256 in ``X-Content-SHA256``. Audited."""
-    camera_for(user, camera_id, ctx)
+    camera_or_removed_for(user, camera_id, ctx)
     begin, finish = _range(start, end, MAX_CLIP_SECONDS)
     output = ctx.storage / "exports" / f"{camera_id}-{int(begin)}-{int(finish)}-{uuid.uuid4().hex[:8]}.mp4"
     try:
