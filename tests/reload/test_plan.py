@@ -73,6 +73,7 @@ def test_site_defaults_reach_each_camera_and_process_keys_wait(tmp_path):
     # b overrides fps itself, so the new default does not change it; a restarts for its new sub stream.
     assert data["restarted"] == [{"camera": "a", "change": "changed",
                                   "fields": ["detect.fps", "streams.sub"]}]
+    assert loaded is not None
     after = running_after(running, loaded, plan)
     assert after.site.web.port == 8080 and after.site.defaults.detect.fps == 3
 
@@ -84,6 +85,7 @@ def test_a_broken_file_keeps_its_camera_and_a_broken_site_keeps_all(tmp_path):
     (directory / "cameras" / "a.yaml").write_text("name: B\nstreams: {main: rtsp://h/a}\nzones: 3\n")
     loaded, errors = load_config_and_errors(directory)
     plan = plan_reload(snapshot, loaded, errors, directory)
+    assert loaded is not None
     assert plan.kept == ["a"] and not plan.applied and not plan.restarted
     assert plan.errors == ["cameras/a.yaml:3: zones: Input should be a valid list"]
     assert running_after(running, loaded, plan).cameras["a"].name == "A"
