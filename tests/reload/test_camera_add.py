@@ -5,11 +5,19 @@ from __future__ import annotations
 import pytest
 
 from tests.support.app_fixtures import write_config
-from tests.support.rtsp_fixtures import free_port
+from tests.support.rtsp_fixtures import free_port, running_server
 from wawai.cli import main
 from wawai.config.loader import load_config
 
 pytestmark = pytest.mark.rtsp
+
+
+@pytest.fixture(scope="module")
+def rtsp_server(rtsp_media, tmp_path_factory):
+    """Overrides the shared server: two mounts start faster on a loaded machine."""
+    mounts = {m: rtsp_media[m] for m in ("vtest", "vtest30")}
+    with running_server(mounts, tmp_path_factory.mktemp("rtsp-add")) as server:
+        yield server
 
 
 @pytest.fixture

@@ -4,7 +4,11 @@ import { el } from "./dom.js";
 import { applyI18n, t } from "./i18n.js";
 
 // Pages that exist. Add an entry when a page lands (alerts, incidents, recordings, health, audit).
-export const PAGES = [{ path: "/static/index.html", key: "nav.wall" }];
+// `role`: shown only to users with exactly that role (admin pages).
+export const PAGES = [
+  { path: "/static/index.html", key: "nav.wall" },
+  { path: "/static/admin.html", key: "nav.admin", role: "admin" },
+];
 
 export async function startShell() {
   applyI18n();
@@ -12,7 +16,7 @@ export async function startShell() {
   const bar = document.getElementById("topbar");
   const here = location.pathname === "/" ? "/static/index.html" : location.pathname;
   const nav = el("nav", { "aria-label": t("nav.main") },
-    PAGES.map((page) => el("a", {
+    PAGES.filter((page) => !page.role || page.role === me.role).map((page) => el("a", {
       href: page.path, text: t(page.key), "aria-current": page.path === here ? "page" : undefined,
     })));
   const clock = el("time", { class: "clock" });
