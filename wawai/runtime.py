@@ -141,8 +141,9 @@ def build_runtime(config_dir: Path, *, watch: bool = True) -> Runtime:
     reloader = ConfigReloader(ctx, config_dir, runtime.apply)
     ctx.services[CONFIG_SERVICE] = reloader
     runtime.reloader = reloader
-    if watch:
-        runtime.watcher = ConfigWatcher(config_dir, lambda: reloader.request("watch"))
+    if watch and config.site.reload.watch:
+        runtime.watcher = ConfigWatcher(config_dir, lambda: reloader.request("watch"),
+                                        force_polling=config.site.reload.force_polling or None)
     log.info("config %s: %d cameras, stages: %s", config_dir, len(config.cameras),
              ", ".join(stage.name for stage in stages) or "none")
     return runtime

@@ -41,6 +41,7 @@ SITE_FIELDS: dict[str, FieldClass] = {
     "detector": PROCESS,  # one detector (model, threads, providers) serves every camera
     "defaults": LIVE,  # reaches each camera as a change of its own detect or record settings
     "incidents": PROCESS,  # read by the incident store and its retention at start
+    "reload": PROCESS,  # the watch itself starts with the node
 }
 
 # The site sections a reload never half-applies: their running values stay until a restart.

@@ -121,6 +121,13 @@ class IncidentsSection(Strict):
     post_seconds: float = Field(default=10, ge=0)
 
 
+class ReloadSection(Strict):
+    """Hot reload of the config directory (issue 11); SIGHUP and POST /api/config/reload always work."""
+
+    watch: bool = True  # reload when a file in the config directory changes
+    force_polling: bool = False  # poll instead of inotify (network file systems, some container mounts)
+
+
 class SiteConfig(Strict):
     site: SiteSection = SiteSection()
     storage: StorageSection = StorageSection()
@@ -129,6 +136,7 @@ class SiteConfig(Strict):
     detector: DetectorSection = DetectorSection()
     defaults: DefaultsSection = DefaultsSection()
     incidents: IncidentsSection = IncidentsSection()
+    reload: ReloadSection = ReloadSection()
 
 
 # --- cameras: config/cameras/*.yaml --------------------------------------------------------------
