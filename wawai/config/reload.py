@@ -90,15 +90,17 @@ class ConfigReloader:
         self._requests.put(trigger)
 
     def _run(self) -> None:
-        while (trigger := self._requests.get()) is not None:
+        while True:
+            pending = [self._requests.get()]
             # Requests that piled up while a reload ran are answered by one more reload.
-            try:
-                while (more := self._requests.get_nowait()) is not None:
-                    trigger = more
-            except queue.Empty:
-                pass
-            else:
+            while True:
+                try:
+                    pending.append(self._requests.get_nowait())
+                except queue.Empty:
+                    break
+            if None in pending:  # stop()
                 return
+            trigger = str(pending[-1])
             try:
                 self.reload(trigger, f"system:{trigger}")
             except Exception:
