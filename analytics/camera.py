@@ -8,6 +8,11 @@ When the detector runs:
 - tracked objects are moving, or a tracked object was just lost (missed once), or
 - tracked objects stand still: rechecked every ``recheck_seconds`` so they stay tracked, or
 - nothing happened for ``idle_recheck_seconds``: catches someone already standing there at start.
+
+Quiet scenes: after ``detect.quiet_after`` seconds with no motion and nothing tracked, the pipeline
+says ``quiet``; the stage then asks ingest for keyframes only, so a quiet camera costs one decode and
+one motion check per keyframe interval. Motion on a keyframe makes it active again at once (and the
+detector runs on that keyframe), so the wake-up time is at most one keyframe interval.
 """
 
 from __future__ import annotations
@@ -15,11 +20,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from analytics.activity import ActivityCounter
 from analytics.detection import Detection
 from analytics.incident_store import DrawnBox, IncidentStore
 from analytics.motion import MotionGate
@@ -35,6 +42,7 @@ from wawai.media import BGRImage, VideoFrame
 log = logging.getLogger(__name__)
 
 LOW_SCORE = 0.1  # ByteTrack's second stage wants the weak detections too
+RATE_WINDOW = 10.0  # seconds over which the detect rate a camera got is measured
 
 
 @dataclass
@@ -78,6 +86,7 @@ class CameraPipeline:
         model_size: tuple[int, int] | None = None,
         recheck_seconds: float = 1.0,
         idle_recheck_seconds: float = 10.0,
+        activity: ActivityCounter | None = None,
     ) -> None:
         self.camera = camera
         self.detect = detect
@@ -88,6 +97,7 @@ class CameraPipeline:
         self.model_size = model_size
         self.recheck_seconds = recheck_seconds
         self.idle_recheck_seconds = idle_recheck_seconds
+        self.activity = activity  # per-minute counts for the recordings timeline
         self.gate = MotionGate(detect.motion_masks)
         scores = [detect.min_score, *(r.min_score for r in camera.rules if r.min_score is not None)]
         self.tracker = Tracker(high_score=min(scores), low_score=min(LOW_SCORE, min(scores)))
@@ -102,6 +112,10 @@ class CameraPipeline:
         self._last_detect: float | None = None
         self._published_boxes = False
         self.motion_fraction = 0.0
+        self._last_activity: float | None = None  # motion or something tracked, capture time
+        self.quiet = False
+        self._mode_since: float | None = None
+        self._full_frames: deque[float] = deque()  # capture times of full-rate frames in RATE_WINDOW
 
     @property
     def camera_id(self) -> str:
@@ -114,6 +128,7 @@ class CameraPipeline:
         motion = self.gate.update(image)
         self.motion_fraction = motion.fraction
         ran = False
+        found = 0
         ended: list[Track] = []
         if self.worker is not None:
             if self._should_detect(motion.moving, at):
@@ -121,12 +136,14 @@ class CameraPipeline:
                 detections = self._detect(image, boxes)
                 if detections is not None:
                     ran = True
+                    found = len(detections)
                     self._last_detect = at
                     ended = self.tracker.update(detections, at)
             else:
                 self.stats.gate_skips += 1
         if not ran:
             ended = self.tracker.expire(at)
+        self._update_mode(motion.moving, at)
         with self.lock:
             self.last_image = image
             height, width = image.shape[:2]
@@ -134,6 +151,8 @@ class CameraPipeline:
             self._handle(events, image)
             self.engine.forget_tracks({t.id for t in ended})
         self._publish_boxes(at, width, height)
+        if self.activity is not None:
+            self.activity.add(at, motion.moving, found)
         self.stats.frames += 1
         if self.stats.first_frame_at is None:
             self.stats.first_frame_at = at
@@ -162,6 +181,29 @@ class CameraPipeline:
             events = self.engine.camera_state(offline, at)
             self._handle(events, self.last_image)
         return events
+
+    def _update_mode(self, moving: bool, at: float) -> None:
+        if moving or self.tracker.tracks or self._last_activity is None:
+            self._last_activity = at
+        quiet_after = self.detect.quiet_after
+        quiet = quiet_after > 0 and at - self._last_activity >= quiet_after
+        if quiet != self.quiet or self._mode_since is None:
+            self.quiet, self._mode_since = quiet, at
+            self._full_frames.clear()
+        if not quiet:
+            self._full_frames.append(at)
+        while self._full_frames and self._full_frames[0] < at - RATE_WINDOW:
+            self._full_frames.popleft()
+
+    def detect_rate(self) -> dict[str, Any]:
+        """Frames analysed per second while active, against ``detect.fps`` (the rate it wanted)."""
+        wanted = self.detect.fps
+        frames = self._full_frames
+        if self.quiet or self._mode_since is None or len(frames) < 2:
+            return {"wanted": wanted, "got": None, "fraction": None}
+        span = min(RATE_WINDOW, frames[-1] - max(self._mode_since, frames[-1] - RATE_WINDOW))
+        got = (len(frames) - 1) / span if span > 0 else 0.0
+        return {"wanted": wanted, "got": round(got, 2), "fraction": round(min(1.0, got / wanted), 3)}
 
     def _should_detect(self, moving: bool, at: float) -> bool:
         if self._last_detect is None or at - self._last_detect >= self.idle_recheck_seconds:
@@ -265,6 +307,8 @@ class CameraPipeline:
                 "tracks": sum(1 for t in tracks if t.state == TrackState.CONFIRMED),
                 "motion": round(self.motion_fraction, 4),
                 "open_incidents": len(self.open_incidents),
+                "mode": "keyframes" if self.quiet else "full",
+                "detect_rate": self.detect_rate(),
             }
 
 

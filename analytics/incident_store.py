@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from analytics.rules import RuleEvent
 from wawai.bus import EventBus
 from wawai.db.incidents import Incident, IncidentStatus
+from wawai.incident_events import publish_incident
 from wawai.media import BGRImage
 
 log = logging.getLogger(__name__)
@@ -116,25 +117,7 @@ class IncidentStore:
         self._publish("incident.updated", message, at)
 
     def _publish(self, kind: str, record: dict[str, Any], frame_ts: float) -> None:
-        self.bus.publish(
-            {
-                "type": kind,
-                "id": record["id"],
-                "camera": record["camera"],
-                "camera_id": record["camera"],  # the key /api/events filters on (per-user camera groups)
-                "rule": record["rule"],
-                "incident_type": record["type"],
-                "severity": record["severity"],
-                "zone": record["zone"],
-                "objects": record["objects"],
-                "track": record["track"],
-                "started_at": record["started_at"],
-                "ended_at": record["ended_at"],
-                "snapshot_url": record["snapshot_url"],
-                "frame_ts": frame_ts,
-                "incident": record,
-            }
-        )
+        publish_incident(self.bus, kind, record, frame_ts=frame_ts)
 
     def _snapshot(
         self,

@@ -43,6 +43,15 @@ class ManifestFile(_Strict):
     nms_iou: float = Field(default=0.45, gt=0, le=1)
     labels: list[str] | None = None
     labels_file: str | None = None
+    url: str | None = None  # the weights' upstream download (the model's own release): `wawai model fetch`
+    # The checksum of the file at ``url`` when upstream's bytes differ from ``sha256``'s build of the same
+    # network (another export of the same weights); either file is accepted.
+    url_sha256: str | None = None
+    license: str | None = None  # SPDX id of the weights' licence, printed when they are fetched
+
+    def accepted_sha256(self) -> set[str]:
+        """Checksums a weights file may have; empty when the manifest names none."""
+        return {value.lower() for value in (self.sha256, self.url_sha256) if value}
 
 
 @dataclass(frozen=True)
@@ -57,6 +66,11 @@ class ModelManifest:
     @property
     def name(self) -> str:
         return self.spec.name
+
+
+def fetch_command(name: str) -> str:
+    """The command that gets a model's weights (shown wherever a missing model is reported)."""
+    return f"wawai model fetch {name}"
 
 
 def search_dirs(model_dirs: list[str], base: Path) -> list[Path]:
@@ -92,29 +106,36 @@ def find_manifest(name: str, dirs: list[Path]) -> Path:
     raise ModelError(f"detector model {name!r}: no manifest {name}.yaml in {looked}; set detector.model")
 
 
+def read_spec(manifest_path: Path) -> ManifestFile:
+    """Parse one manifest file; raises ModelError with a one-line reason."""
+    try:
+        raw = yaml.safe_load(manifest_path.read_text()) or {}
+        return ManifestFile.model_validate(raw)
+    except (yaml.YAMLError, ValidationError) as exc:
+        first = str(exc).splitlines()[0:3]
+        raise ModelError(f"{manifest_path}: not a valid manifest: {' '.join(first)}") from exc
+
+
 def load_manifest(name: str, model_dirs: list[str], base: Path, *, verify: bool = True) -> ModelManifest:
     """Read and check one manifest; raises ModelError with a one-line reason."""
     dirs = search_dirs(model_dirs, base)
     manifest_path = find_manifest(name, dirs)
-    try:
-        raw = yaml.safe_load(manifest_path.read_text()) or {}
-        spec = ManifestFile.model_validate(raw)
-    except (yaml.YAMLError, ValidationError) as exc:
-        first = str(exc).splitlines()[0:3]
-        raise ModelError(f"{manifest_path}: not a valid manifest: {' '.join(first)}") from exc
-    lookup = [manifest_path.parent, *dirs]
+    spec = read_spec(manifest_path)
+    lookup = list(dict.fromkeys([manifest_path.parent, *dirs]))  # each folder named once
     model_path = _find_file(spec.file, lookup)
     if model_path is None:
         raise ModelError(
             f"{manifest_path.name}: model file {spec.file!r} not found in {', '.join(map(str, lookup))} "
-            "or the shared assets; place it in one of detector.model_dirs"
+            f"or the shared assets; get it with `{fetch_command(spec.name)}` or place it in one of "
+            "detector.model_dirs"
         )
     if verify and spec.sha256:
         actual = sha256_of(model_path)
-        if actual.lower() != spec.sha256.lower():
+        if actual.lower() not in spec.accepted_sha256():
             raise ModelError(
                 f"{model_path}: sha256 {actual[:12]}... does not match the manifest's {spec.sha256[:12]}... "
-                f"({manifest_path.name}); wrong or corrupted file"
+                f"({manifest_path.name}); wrong or corrupted file: replace it with "
+                f"`{fetch_command(spec.name)}`"
             )
     labels = _labels(spec, manifest_path, lookup)
     return ModelManifest(spec=spec, manifest_path=manifest_path, model_path=model_path, labels=labels)

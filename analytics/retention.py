@@ -1,8 +1,9 @@
 """Incident retention: incidents (and their snapshots) older than ``incidents.retain_days`` go.
 
 Only ended incidents are removed: an incident still open (a camera offline for weeks) stays until it
-ends. The snapshot goes first, then the row, so a crash between the two leaves a row without a picture
-(the API answers 404 for it) rather than a picture nobody can find.
+ends, and one locked as evidence stays until it is unlocked. The snapshot goes first, then the row, so
+a crash between the two leaves a row without a picture (the API answers 404 for it) rather than a
+picture nobody can find.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ def purge_incidents(
             old = db.scalars(
                 select(Incident)
                 .where(Incident.started_at < cutoff, Incident.ended_at.is_not(None))
+                .where(Incident.locked.is_(False))
                 .limit(BATCH)
             ).all()
             if not old:

@@ -2,7 +2,7 @@
 
 A model that cannot be used (missing file, wrong checksum, wrong shape) does not stop the node: the
 error is logged once as one line, every camera runs motion-only, and its status says ``degraded`` with
-the reason.
+the reason and the command that fetches the weights (``fix``).
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from analytics.activity import ActivityCounter
 from analytics.camera import CameraPipeline
 from analytics.detector import Detector
 from analytics.incident_store import IncidentStore
-from analytics.manifest import ModelError, load_manifest
+from analytics.manifest import ModelError, fetch_command, load_manifest
 from analytics.retention import purge_incidents
 from analytics.rules import RuleEngine
 from analytics.worker import DetectorWorker
@@ -94,6 +95,9 @@ class AnalyticsStage:
         self._threads.clear()
         if self.worker is not None:
             self.worker.stop()
+        for pipeline in list(self.pipelines.values()):
+            if pipeline.activity is not None:
+                pipeline.activity.flush()  # the minute in progress
 
     def _start_camera(self, camera: CameraConfig) -> None:
         """Build the camera's pipeline (from ``self._settings``) and start its thread if it detects."""
@@ -108,6 +112,7 @@ class AnalyticsStage:
             camera, detect, engine,
             worker=self.worker if detect.enabled else None,
             store=self._store, bus=self.ctx.bus, model_size=model_size,
+            activity=ActivityCounter(camera.id, self.ctx.sessions),
         )
         thread: threading.Thread | None = None
         stop = threading.Event()
@@ -131,6 +136,8 @@ class AnalyticsStage:
             thread.join(timeout=5)
         if pipeline is not None:
             pipeline.forget_all(time.time())  # its open incidents end now
+            if pipeline.activity is not None:
+                pipeline.activity.flush()  # the minute in progress
 
     # --- cameras at run time (wawai.stage.CameraListener) ------------------------------------------
 
@@ -206,6 +213,7 @@ class AnalyticsStage:
                 continue
             try:
                 pipeline.process(frame)
+                subscription.set_keyframes_only(pipeline.quiet)
                 failures = 0
             except Exception:
                 failures += 1
@@ -249,6 +257,7 @@ class AnalyticsStage:
         elif self.worker is None:
             status["state"] = "degraded"
             status["reason"] = f"motion only: {self.model_error}"
+            status["fix"] = fetch_command(self.ctx.config.site.detector.model)
         else:
             status["model"] = self.detector.name if self.detector else None
             status["detector"] = self.worker.load(camera_id)

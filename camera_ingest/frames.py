@@ -3,6 +3,11 @@
 A decoder thread reads the stream's packets through its own GOP-dropping subscription, so slow
 decoding never holds up the camera or the packet subscribers; it decodes every picture (P-frames
 need their references) but converts to BGR and resizes only the pictures a subscriber is due.
+
+Keyframes only: while every subscriber of a stream asks for keyframes only (analytics does when the
+scene is quiet), the decoder decodes just the keyframes and keeps the rest of the GOP undecoded. When a
+subscriber asks for every picture again, the kept packets are decoded first (without conversion), so
+full-rate frames resume at once instead of at the next keyframe.
 """
 
 from __future__ import annotations
@@ -46,6 +51,11 @@ class FrameSubscriptionHandle:
         self._on_close = on_close
         self._next_due: float | None = None
         self._seq = 0
+        self.keyframes_only = False
+
+    def set_keyframes_only(self, enabled: bool) -> None:
+        """Ask for keyframes only (cheap: the decoder skips the rest) or for every due picture."""
+        self.keyframes_only = enabled
 
     def due(self, pts_seconds: float) -> bool:
         """Whether the picture at ``pts_seconds`` is this subscriber's next one (keeps its rate)."""
@@ -56,8 +66,11 @@ class FrameSubscriptionHandle:
             return False
         if next_due is None or abs(pts_seconds - next_due) > period:
             self._next_due = pts_seconds + period  # first picture, or far off the schedule: restart it
-        else:
-            self._next_due = next_due + period  # on schedule: no drift from rounding to pictures
+        else:  # on schedule: no drift from rounding to pictures; slots already passed are skipped
+            next_due += period
+            while next_due <= pts_seconds + TIMESTAMP_TOLERANCE:
+                next_due += period
+            self._next_due = next_due
         return True
 
     def next_seq(self) -> int:
@@ -88,6 +101,7 @@ class FrameProducer:
         self._thread: threading.Thread | None = None
         self._packets: PacketSubscriptionHandle | None = None
         self.decode_errors = 0
+        self.decoded = 0  # pictures fed to the decoder (keyframe mode skips the others)
 
     def subscribe(self, name: str, *, fps: float, max_width: int, maxsize: int) -> FrameSubscriptionHandle:
         handle = FrameSubscriptionHandle(name, fps, max_width, maxsize, self._remove)
@@ -128,9 +142,15 @@ class FrameProducer:
         with self._lock:
             return {handle.name: handle.queue.dropped for handle in self._subscribers}
 
+    def keyframes_only(self) -> bool:
+        """Whether every subscriber wants keyframes only (then non-key pictures are not decoded)."""
+        with self._lock:
+            return bool(self._subscribers) and all(h.keyframes_only for h in self._subscribers)
+
     def _run(self, packets: PacketSubscriptionHandle) -> None:
         decoder: VideoDecoder | None = None
         params: CodecParams | None = None
+        undecoded: list[MediaPacket] = []  # pictures since the last keyframe, skipped in keyframe mode
         while True:
             try:
                 packet = packets.queue.get(timeout=1.0)
@@ -142,17 +162,33 @@ class FrameProducer:
                 if not packet.keyframe:
                     continue
                 decoder, params = _new_decoder(packet.params), packet.params
+                undecoded.clear()
+            if packet.keyframe:
+                undecoded.clear()
+            elif self.keyframes_only():
+                if len(undecoded) < DECODER_QUEUE:
+                    undecoded.append(packet)
+                else:  # a GOP longer than this: give up catching up, wait for the next keyframe
+                    decoder = None
+                continue
+            elif undecoded:
+                for skipped in undecoded:  # catch up: the references of this picture, not delivered
+                    self._decode(decoder, skipped, deliver=False)
+                undecoded.clear()
             self._decode(decoder, packet)
 
-    def _decode(self, decoder: VideoDecoder, packet: MediaPacket) -> None:
+    def _decode(self, decoder: VideoDecoder, packet: MediaPacket, *, deliver: bool = True) -> None:
         av_packet = av.Packet(packet.data)
         av_packet.pts, av_packet.dts = packet.pts, packet.dts
         av_packet.time_base = packet.time_base
+        self.decoded += 1
         try:
             frames = decoder.decode(av_packet)
         except av.error.FFmpegError as exc:
             self.decode_errors += 1
             log.debug("camera %s: decode error: %s", self.camera_id, exc)
+            return
+        if not deliver:
             return
         for frame in frames:
             pts_seconds = float(frame.pts * packet.time_base) if frame.pts is not None else packet.pts_seconds

@@ -1,7 +1,8 @@
 """The time around incidents that retention must keep, read from the analytics' incidents table.
 
 An incident's ``clip_start``/``clip_end`` (epoch seconds) already include the pre- and post-roll; an
-open incident (no end yet) protects everything after its start. Without the table (analytics not
+open incident (no end yet) protects everything after its start. An incident locked as evidence
+(``locked``) is kept however old it is, until it is unlocked. Without the table (analytics not
 installed, or its migration not applied) there are no incidents to keep.
 """
 
@@ -12,7 +13,7 @@ from bisect import bisect_right
 from collections import defaultdict
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -51,14 +52,20 @@ def _merge(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
 
 
 def load_incident_windows(session: Session, since: float, pre_seconds: float,
-                          post_seconds: float) -> IncidentWindows:
-    """Windows of incidents that started after ``since`` (older ones are past incidents.retain_days)."""
+                          post_seconds: float, locked_only: bool = False) -> IncidentWindows:
+    """Windows of incidents that started after ``since`` (older ones are past incidents.retain_days) and
+    of every locked incident; with ``locked_only``, of the locked ones alone."""
     try:
         from wawai.db.incidents import Incident
     except ImportError:
         return IncidentWindows({})
     query = select(Incident.camera_id, Incident.clip_start, Incident.clip_end, Incident.started_at,
-                   Incident.ended_at).where(Incident.started_at >= datetime.fromtimestamp(since, UTC))
+                   Incident.ended_at)
+    locked = Incident.locked.is_(True)
+    if locked_only:
+        query = query.where(locked)
+    else:
+        query = query.where(or_(Incident.started_at >= datetime.fromtimestamp(since, UTC), locked))
     windows: dict[str, list[tuple[float, float]]] = defaultdict(list)
     try:
         rows = session.execute(query).all()

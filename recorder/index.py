@@ -36,6 +36,8 @@ class SegmentIndex:
             camera_id=camera_id, start=finished.start, end=finished.end,
             duration=finished.end - finished.start, bytes=finished.bytes,
             path=relative_to_storage(self.storage, finished.path), codec=finished.codec,
+            init_bytes=finished.init_bytes, width=finished.width, height=finished.height,
+            frames=finished.frames,
         ))
 
     def add_gap(self, camera_id: str, start: float, end: float, reason: str) -> None:

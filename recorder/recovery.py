@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from recorder.paths import recordings_root, relative_to_storage, start_from_path
 from recorder.segment_file import FRAGMENT_MICROSECONDS, MOVFLAGS, START_TAG
 from wawai.db.recordings import RecordingSegment, delete_segments
+from wawai.mp4_boxes import init_size
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +148,7 @@ def reconcile(storage: Path, sessions: sessionmaker[Session]) -> tuple[int, int]
             continue
         new_rows.append(RecordingSegment(camera_id=camera_id, start=repaired.start, end=repaired.end,
                                          duration=repaired.end - repaired.start, bytes=repaired.bytes,
-                                         path=rel, codec=repaired.codec))
+                                         path=rel, codec=repaired.codec, init_bytes=init_size(path)))
         indexed += 1
     with sessions() as session:
         delete_segments(session, dropped)

@@ -8,7 +8,10 @@ Each pass, in order:
 3. quota: while ``storage.max_bytes`` or ``storage.min_free_bytes`` is crossed (or a camera hit a full
    disk), the oldest segments of all cameras.
 Segments overlapping an incident window are kept until the incident is ``incidents.retain_days`` old;
-the segments being written are never touched (they have no row until they are finished).
+an incident locked as evidence keeps its segments however old, until it is unlocked. When a camera hit
+a full disk and nothing else is left to delete, the oldest unlocked incident footage goes (recording
+must go on); locked footage never does. The segments being written are never touched (they have no row
+until they are finished).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from recorder.incident_windows import IncidentWindows, load_incident_windows
 from recorder.paths import recordings_root
+from recorder.thumbnail import thumbnail_path
 from wawai.config.model import WawaiConfig
 from wawai.db.recordings import RecordingSegment, delete_segments, oldest_segments, total_bytes
 
@@ -98,7 +102,8 @@ class Retention:
                                             incidents.pre_seconds, incidents.post_seconds)
             for camera_id in list(session.scalars(select(RecordingSegment.camera_id).distinct())):
                 self._by_age(session, camera_id, now, windows, live, result)
-            self._by_quota(session, windows, live, result)
+            locked = load_incident_windows(session, now, 0.0, 0.0, locked_only=True)
+            self._by_quota(session, windows, locked, live, result)
         self.passes += 1
         self.last = result
         if result.segments:
@@ -154,12 +159,23 @@ class Retention:
             over = max(over, 2 * max(recent, default=0) - shutil.disk_usage(probe).free)
         return over
 
-    def _by_quota(self, session: Session, windows: IncidentWindows, live: set[Path],
-                  result: PassResult) -> None:
+    def _by_quota(self, session: Session, windows: IncidentWindows, locked: IncidentWindows,
+                  live: set[Path], result: PassResult) -> None:
         over = self._bytes_over(session)
+        disk_full = self._emergency.is_set()
         self._emergency.clear()
         if over <= 0:
             return
+        freed = self._oldest_first(session, over, windows, live, "quota", result)
+        if freed < over and disk_full:
+            # Only incident footage is left and the disk is full: the oldest unlocked goes, locked stays.
+            freed += self._oldest_first(session, over - freed, locked, live, "disk_full", result)
+        if freed < over:
+            result.quota_unmet = over - freed
+
+    def _oldest_first(self, session: Session, over: int, windows: IncidentWindows, live: set[Path],
+                      reason: str, result: PassResult) -> int:
+        """Delete the oldest segments outside ``windows`` until ``over`` bytes are freed; returns bytes."""
         freed = 0
         offset = 0
         while freed < over:
@@ -176,10 +192,9 @@ class Retention:
                     continue
                 chosen.append(segment)
                 freed += segment.bytes
-            if chosen and self._delete(session, chosen, "quota", result) == 0:
+            if chosen and self._delete(session, chosen, reason, result) == 0:
                 break
-        if freed < over:
-            result.quota_unmet = over - freed
+        return freed
 
     def _delete(self, session: Session, segments: list[RecordingSegment], reason: str,
                 result: PassResult) -> int:
@@ -188,6 +203,7 @@ class Retention:
             path = self.storage / segment.path
             try:
                 path.unlink(missing_ok=True)
+                thumbnail_path(path).unlink(missing_ok=True)
             except OSError as exc:
                 log.warning("cannot delete %s: %s", segment.path, exc)
                 continue

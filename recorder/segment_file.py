@@ -25,7 +25,9 @@ import av
 from av.container import OutputContainer
 from av.stream import Stream
 
+from recorder.thumbnail import thumbnail_path, write_thumbnail
 from wawai.media import CodecParams, MediaPacket
+from wawai.mp4_boxes import init_size
 
 MOVFLAGS = "frag_keyframe+empty_moov+default_base_moof"
 FRAGMENT_MICROSECONDS = 1_000_000
@@ -39,6 +41,10 @@ class FinishedFile:
     end: float
     bytes: int
     codec: str
+    width: int | None = None
+    height: int | None = None
+    frames: int | None = None
+    init_bytes: int | None = None  # ftyp + moov, the part HLS maps (None: not a readable fMP4)
 
 
 _templates: dict[str, Stream] = {}
@@ -86,7 +92,7 @@ class SegmentFile:
     """Writes the packets of one segment; timestamps are rebased so the file starts at zero."""
 
     def __init__(self, path: Path, start: float, video: CodecParams, audio: CodecParams | None,
-                 first_dts: int) -> None:
+                 first_dts: int, keyframe: bytes = b"") -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.start = start
@@ -115,6 +121,8 @@ class SegmentFile:
             self._audio_offset = int(first_seconds / audio.time_base)
         self.last_video_end = first_dts  # dts + duration of the last video packet (source time base)
         self.audio_dropped = 0
+        self.frames = 0
+        self._keyframe = keyframe  # the first picture, decoded once for the thumbnail at close
 
     def write(self, packet: MediaPacket) -> None:
         if packet.kind == "video":
@@ -139,12 +147,18 @@ class SegmentFile:
             out.duration = packet.duration
         self.container.mux(out)
         if packet.kind == "video":
+            self.frames += 1
             self.last_video_end = max(self.last_video_end, packet.dts + packet.duration)
 
     def close(self, end: float) -> FinishedFile:
         """Write the last fragment and close; ``end`` is the time the next segment starts at."""
         self.container.close()
-        return FinishedFile(self.path, self.start, end, os.path.getsize(self.path), self.video_params.codec)
+        if self._keyframe:
+            write_thumbnail(self.video_params, self._keyframe, thumbnail_path(self.path))
+        video = self.video_params
+        return FinishedFile(self.path, self.start, end, os.path.getsize(self.path), video.codec,
+                            width=video.width or None, height=video.height or None, frames=self.frames,
+                            init_bytes=init_size(self.path))
 
     def abandon(self) -> None:
         """Close after a write error, ignoring further errors (the disk may still be full)."""

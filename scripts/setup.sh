@@ -2,6 +2,10 @@
 # Set up Wawai on Debian 12 (idempotent: run it as often as you like).
 #  - system packages the tests and the demo need: installed with apt when run as root, otherwise listed
 #  - .venv with Python 3.11 and `pip install -e '.[dev,postgres]'` (skipped when pyproject.toml did not change)
+#  - the demo's footage, made once from Debian's opencv-doc vtest.avi (wawai/demo_footage.py, cached
+#    under data/cache/), and the detector weights (`wawai model fetch yolox-nano`: the shared mirror
+#    first, else upstream). Neither fails the setup when offline: it says what is missing and how to
+#    get it later.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +15,7 @@ APT_PACKAGES=(
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav
   chromium iproute2 util-linux
+  opencv-doc
 )
 
 say() { printf 'setup: %s\n' "$*" >&2; }
@@ -62,5 +67,27 @@ if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
     .venv/bin/python -m pip install -q -e '.[dev,postgres]'
   fi
   echo "$want" > "$stamp"
+fi
+
+# Demo footage from Debian's file. Where dpkg skips /usr/share/doc (path-exclude in minimal images),
+# take vtest.avi straight out of the package instead.
+vtest=/usr/share/doc/opencv-doc/examples/data/vtest.avi
+extracted=data/cache/opencv-doc/vtest.avi
+if [[ ! -f "$vtest" && ! -f "$extracted" ]] && command -v apt-get >/dev/null; then
+  scratch=$(mktemp -d)
+  if (cd "$scratch" && apt-get download -q opencv-doc >/dev/null 2>&1); then
+    mkdir -p "$(dirname "$extracted")"
+    dpkg-deb --fsys-tarfile "$scratch"/opencv-doc_*.deb | tar -xO ".$vtest" > "$extracted.part" &&
+      mv "$extracted.part" "$extracted"
+  fi
+  rm -rf "$scratch" "$extracted.part"
+fi
+if ! .venv/bin/python -m wawai.demo_footage; then
+  say "demo footage incomplete (see above): install opencv-doc, or put the shared assets beside the checkout"
+fi
+
+# Detector weights: without them the node runs motion-only (cameras, walls and recording still work).
+if ! .venv/bin/wawai model fetch yolox-nano --timeout 20; then
+  say "no detector weights yet: analytics runs motion-only until you run .venv/bin/wawai model fetch yolox-nano"
 fi
 say "ready (.venv: $(.venv/bin/python --version))"

@@ -27,6 +27,10 @@ class FrameSubscription(Protocol):
 
     def close(self) -> None: ...
 
+    def set_keyframes_only(self, enabled: bool) -> None:
+        """Keyframes only (a quiet scene: the decoder skips the other pictures) or every due picture."""
+        ...
+
 
 class StreamHub(Protocol):
     def start(self) -> None:

@@ -23,6 +23,11 @@ class SegmentView:
     path: str  # relative to the storage folder
     codec: str
     live: bool = False  # still being written: ``end`` is the last frame so far, ``bytes`` so far
+    id: int | None = None  # the index row (None while live): playback URLs name it
+    width: int | None = None
+    height: int | None = None
+    frames: int | None = None  # video frames in the file (None: not known for old rows)
+    init_bytes: int | None = None  # size of the init part (ftyp + moov) the HLS playlist maps
 
     @property
     def duration(self) -> float:

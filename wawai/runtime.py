@@ -19,6 +19,7 @@ import analytics
 import camera_ingest
 import recorder
 from wawai.bus import EventBus
+from wawai.camera_health import HealthSampler
 from wawai.config.diff import ReloadPlan
 from wawai.config.loader import load_config
 from wawai.config.model import WawaiConfig
@@ -135,7 +136,7 @@ def build_runtime(config_dir: Path, *, watch: bool = True) -> Runtime:
     bus = EventBus()
     hub = camera_ingest.create_hub(config, bus)
     ctx = StageContext(config=config, hub=hub, bus=bus, sessions=make_sessionmaker(config.database_url))
-    stages: list[Stage] = [recorder.create_stage(ctx), analytics.create_stage(ctx)]
+    stages: list[Stage] = [recorder.create_stage(ctx), analytics.create_stage(ctx), HealthSampler(ctx)]
     ctx.services[STAGES_SERVICE] = stages
     runtime = Runtime(ctx=ctx, stages=stages)
     reloader = ConfigReloader(ctx, config_dir, runtime.apply)

@@ -21,6 +21,7 @@ from starlette.routing import Route, WebSocketRoute
 
 import webui.routes
 from wawai.stage import StageContext
+from webui.background import lifespan_for
 from webui.security import AuthMiddleware, SecurityHeadersMiddleware
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ def route_modules() -> list[str]:
 
 
 def create_app(ctx: StageContext) -> FastAPI:
-    app = FastAPI(title="Wawai", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(title="Wawai", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan_for(ctx))
     app.state.ctx = ctx
     for name in route_modules():
         module = importlib.import_module(name)

@@ -7,6 +7,7 @@ session with ``db.get(User, user.id)``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
@@ -14,9 +15,13 @@ from fastapi import Depends, HTTPException
 from fastapi.requests import HTTPConnection
 from sqlalchemy.orm import Session
 
+from wawai import audit
 from wawai.config.schema import CameraConfig
+from wawai.db.incidents import Incident
 from wawai.db.users import Role, User
 from wawai.stage import StageContext
+
+log = logging.getLogger(__name__)
 
 
 def get_ctx(connection: HTTPConnection) -> StageContext:
@@ -57,11 +62,12 @@ AdminUser = Annotated[User, Depends(_needs(Role.ADMIN))]
 
 
 def camera_for(user: User, camera_id: str, ctx: StageContext) -> CameraConfig:
-    """The camera's config, or 404 (unknown) / 403 (outside the user's groups)."""
+    """The camera's config, or 404 (unknown) / 403 (outside the user's groups; audited)."""
     camera = ctx.config.cameras.get(camera_id)
     if camera is None:
         raise HTTPException(status_code=404, detail=f"no camera {camera_id!r}")
     if not user.may_see_group(camera.group):
+        audit_denied(ctx, user, camera_id=camera_id, what="camera")
         raise HTTPException(status_code=403, detail=f"camera {camera_id!r} is not in your groups")
     return camera
 
@@ -72,6 +78,35 @@ def camera_or_removed_for(user: User, camera_id: str, ctx: StageContext) -> Came
     if camera_id not in ctx.config.cameras and user.has_role(Role.ADMIN):
         return None
     return camera_for(user, camera_id, ctx)
+def audit_denied(ctx: StageContext, user: User, camera_id: str | None = None, **detail: object) -> None:
+    """An attempt outside the user's departments, in the audit log (its own transaction: the request
+    itself fails)."""
+    try:
+        with ctx.sessions() as db:
+            audit.record(db, user.name, "access.denied", camera_id=camera_id, **detail)
+            db.commit()
+    except Exception:  # the refusal matters more than its audit row; say so loudly
+        log.exception("could not audit a refused access by %s", user.name)
+
+
+def incident_visible(user: User, incident: Incident, ctx: StageContext) -> bool:
+    """May ``user`` see ``incident``? Camera incidents: the camera's group (department). The one place
+    to extend for incidents without a camera (issue 12's complaints carry a department group)."""
+    camera = ctx.config.cameras.get(incident.camera_id)
+    if camera is None:
+        return user.role_enum is Role.ADMIN  # a removed camera's incidents: admins only
+    return user.may_see_group(camera.group)
+
+
+def incident_for(user: User, incident_id: int, ctx: StageContext, db: Session) -> Incident:
+    """The incident, or 404 (unknown) / 403 (outside the user's departments; audited)."""
+    incident: Incident | None = db.get(Incident, incident_id)
+    if incident is None:
+        raise HTTPException(status_code=404, detail=f"no incident {incident_id}")
+    if not incident_visible(user, incident, ctx):
+        audit_denied(ctx, user, camera_id=incident.camera_id, what="incident", incident=incident_id)
+        raise HTTPException(status_code=403, detail=f"incident {incident_id} is not in your departments")
+    return incident
 
 
 def visible_cameras(user: User, ctx: StageContext) -> list[CameraConfig]:
@@ -84,10 +119,13 @@ __all__ = [
     "CurrentUser",
     "DbSession",
     "SupervisorUser",
+    "audit_denied",
     "camera_for",
     "camera_or_removed_for",
     "get_ctx",
     "get_db",
     "get_user",
+    "incident_for",
+    "incident_visible",
     "visible_cameras",
 ]

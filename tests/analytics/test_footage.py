@@ -45,7 +45,7 @@ TOLERANCE = {
 
 
 def test_vtest_incidents_within_the_counted_tolerance(
-    tmp_path: Path, incident_db: sessionmaker[Session], yolox_worker: DetectorWorker
+    tmp_path: Path, incident_db: sessionmaker[Session], footage_worker: DetectorWorker
 ):
     camera = vtest_camera()
     detect = DetectSettings()
@@ -54,7 +54,7 @@ def test_vtest_incidents_within_the_counted_tolerance(
     store = IncidentStore(incident_db, tmp_path, bus, pre_seconds=5, post_seconds=10)
     pipeline = CameraPipeline(
         camera, detect, RuleEngine(camera, detect, ZoneInfo("UTC")),
-        worker=yolox_worker, store=store, bus=bus, model_size=(416, 416),
+        worker=footage_worker, store=store, bus=bus, model_size=(416, 416),
     )
     for frame in clip_frames():
         pipeline.process(frame)

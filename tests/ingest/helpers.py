@@ -5,12 +5,14 @@ from __future__ import annotations
 import itertools
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from wawai.config.model import WawaiConfig
 from wawai.config.schema import CameraConfig, SiteConfig, StreamsSection
 from wawai.media import MediaPacket
 from wawai.queues import Closed, DropQueue
+
+T = TypeVar("T")
 
 
 def make_config(tmp: Path, **streams: dict[str, Any]) -> WawaiConfig:
@@ -21,7 +23,7 @@ def make_config(tmp: Path, **streams: dict[str, Any]) -> WawaiConfig:
     return WawaiConfig(directory=tmp, site=SiteConfig(), cameras=cameras)
 
 
-def drain(queue: DropQueue[MediaPacket], into: list[MediaPacket], seconds: float) -> list[MediaPacket]:
+def drain(queue: DropQueue[T], into: list[T], seconds: float) -> list[T]:
     """Read ``queue`` for ``seconds`` (or until closed and empty), appending to ``into``."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:

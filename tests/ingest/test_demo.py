@@ -43,13 +43,14 @@ def test_demo_user_made_once_with_a_random_password(tmp_path: Path):
 
 
 def test_missing_footage_says_where_it_looked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys):
-    monkeypatch.setattr(demo, "find_asset", lambda _relative: None)
+    monkeypatch.setattr(demo, "find_footage", lambda _relative: None)
     monkeypatch.setattr(demo, "asset_dirs", lambda: [tmp_path / "nowhere"])
     from wawai.cli import main
 
     assert main(["demo", "--storage", str(tmp_path / "d"), "--prepare-only"]) == 1
     err = capsys.readouterr().err
     assert "footage was not found" in err and str(tmp_path / "nowhere") in err and "WAWAI_ASSETS" in err
+    assert "opencv-doc" in err
 
 
 def test_demo_runs_the_site_with_four_cameras_online(tmp_path: Path):

@@ -142,3 +142,33 @@ def test_looping_keeps_the_frame_rate_across_the_loop(short_clip: Path, make_hub
     assert max(gaps) < 0.35 and min(gaps) > 0.02, gaps
     steps = {b.pts - a.pts for a, b in itertools.pairwise(received)}
     assert max(steps) <= 2 * min(steps)
+
+
+def test_keyframe_mode_decodes_only_keyframes_and_resumes_without_waiting(
+    short_clip: Path, make_hub: HubFactory
+):
+    """A quiet scene: keyframes only (one per 2 s here); back to full rate mid-GOP, not at the next one."""
+    hub, _ = make_hub(cam={"main": str(short_clip), "loop": True})
+    packets = hub.subscribe_packets("cam", name="keys", maxsize=10_000)
+    frames = hub.subscribe_frames("cam", name="analytics", fps=5, max_width=320, maxsize=100)
+    frames.set_keyframes_only(True)
+    producer = hub._session("cam", "main").frames  # what the decoder did, not only what arrived
+    assert frames.queue.get(timeout=5) is not None
+    decoded_before = producer.decoded
+    quiet: list = []
+    assert wait_until(lambda: len(drain(frames.queue, quiet, 0.1)) >= 3, 10.0)
+    key_times = {round(p.pts_seconds, 3) for p in drain(packets.queue, [], 0.2) if p.keyframe}
+    assert all(round(f.pts_seconds, 3) in key_times for f in quiet)
+    assert producer.decoded - decoded_before <= len(quiet) + 1  # only keyframes went to the decoder
+
+    frames.set_keyframes_only(False)
+    busy: list = []
+    assert wait_until(lambda: len(drain(frames.queue, busy, 0.1)) >= 8, 10.0)
+    gaps = [b.pts_seconds - a.pts_seconds for a, b in itertools.pairwise(busy)]
+    # 5 fps again, on the grid: no burst of the pictures that were not decoded
+    assert all(0.15 <= gap <= 0.25 for gap in gaps[1:]), [round(b.pts_seconds, 2) for b in busy]
+    # Frames between two keyframes arrived before the next keyframe: the kept GOP was caught up.
+    key_times |= {round(p.pts_seconds, 3) for p in drain(packets.queue, [], 0.2) if p.keyframe}
+    first_key_after = min((t for t in key_times if t > busy[0].pts_seconds + 0.01), default=None)
+    assert first_key_after is not None
+    assert sum(1 for b in busy if b.pts_seconds < first_key_after - 0.01) >= 1

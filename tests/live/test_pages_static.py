@@ -10,10 +10,20 @@ SCRIPTS = sorted((STATIC / "js").glob("*.js"))
 PAGES = sorted(STATIC.glob("*.html"))
 
 
-def english_keys() -> set[str]:
+def table_keys(language: str) -> set[str]:
     source = (STATIC / "js" / "i18n.js").read_text()
-    table = source[source.index("en: {") : source.index("\n  },\n};")]
+    start = source.index(f"\n  {language}: {{")
+    table = source[start : source.index("\n  },\n", start)]
     return set(re.findall(r'^\s+"([\w.]+)":', table, re.MULTILINE))
+
+
+def english_keys() -> set[str]:
+    return table_keys("en")
+
+
+def test_every_english_string_has_a_bahasa_indonesia_text():
+    missing = sorted(english_keys() - table_keys("id"))
+    assert not missing, f"strings without a Bahasa Indonesia text in i18n.js: {missing}"
 
 
 def test_pages_have_no_inline_scripts_or_handlers():

@@ -323,7 +323,7 @@ class RtspServer:
     def alive(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
-    def start(self, timeout: float = 15.0) -> None:
+    def start(self, timeout: float = 30.0) -> None:  # 15 s was short on a 2-core machine under load
         if self.alive:
             return
         command = [

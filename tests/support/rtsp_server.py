@@ -19,6 +19,7 @@ The server prints one line per event on stdout, which the pytest fixture parses:
 from __future__ import annotations
 
 import argparse
+import functools
 import signal
 import subprocess
 import sys
@@ -38,14 +39,23 @@ def emit(line: str) -> None:
     sys.stdout.flush()
 
 
-def stream_codec(path: str, selector: str) -> str:
-    """The codec name of the first stream ``selector`` picks ("v:0", "a"), or "" when there is none."""
+@functools.cache  # one ffprobe per file: ~0.5 s each on a busy machine, and both servers ask
+def stream_codecs(path: str) -> dict[str, str]:
+    """{"video": codec name, "audio": codec name} of a file's first streams of each kind."""
     out = subprocess.run(
-        ["ffprobe", "-v", "error", "-select_streams", selector, "-show_entries", "stream=codec_name",
-         "-of", "csv=p=0", path],
+        ["ffprobe", "-v", "error", "-show_entries", "stream=codec_type,codec_name", "-of", "csv=p=0", path],
         capture_output=True, text=True, check=False,
     ).stdout
-    return out.strip().splitlines()[0] if out.strip() else ""
+    codecs: dict[str, str] = {}
+    for line in out.strip().splitlines():
+        name, _, kind = line.partition(",")
+        codecs.setdefault(kind.strip(), name.strip())
+    return codecs
+
+
+def stream_codec(path: str, selector: str) -> str:
+    """The codec name of the first stream ``selector`` picks ("v:0", "a"), or "" when there is none."""
+    return stream_codecs(path).get("video" if selector.startswith("v") else "audio", "")
 
 
 def launch_line(path: str) -> str:

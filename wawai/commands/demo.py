@@ -9,6 +9,7 @@ supervisor as ``wawai run`` starts the node: ingest, recorder, analytics and the
 from __future__ import annotations
 
 import argparse
+import logging
 import secrets
 import sys
 import threading
@@ -21,10 +22,16 @@ from typing import Any
 import yaml
 
 from wawai import accounts
-from wawai.assets import REPO_ROOT, asset_dirs, find_asset
+from wawai.assets import REPO_ROOT, asset_dirs
+from wawai.demo_footage import DEBIAN_PACKAGE, FootageError, can_make, find_footage
+
+log = logging.getLogger(__name__)
 
 DEMO_SOURCE = REPO_ROOT / "config" / "demo"
 DEMO_USER = "demo"
+# A supervisor who sees one department only, so limited access can be tried without setup.
+DEPARTMENT_USER = "pengawas-putr"
+DEPARTMENT = "Dinas PUTR"
 ASSET_PREFIX = "asset:"
 
 
@@ -39,6 +46,7 @@ class DemoSite:
     url: str
     cameras: list[str]
     new_password: str | None  # set only when this run created the demo user
+    department_password: str | None = None  # the department-limited supervisor's, made with it
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -69,7 +77,10 @@ def run_demo(args: argparse.Namespace) -> int:
     print(f"Open {site.url} and sign in as {DEMO_USER!r}", end="")
     if site.new_password is not None:
         print(f" with the password {site.new_password}")
-        print("  (shown only now; to start afresh, stop the demo and delete the storage folder)")
+        # One line for the second user: the lines above and below are what scripts read.
+        print(f"  or as {DEPARTMENT_USER!r} (a supervisor who sees {DEPARTMENT} only) with the password "
+              f"{site.department_password}; both shown only now (to start afresh, stop the demo and delete "
+              "the storage folder)")
     else:
         print(" with the password printed when the demo first ran")
         print(f"  (forgotten? stop the demo, delete {site.storage} and run `wawai demo` again)")
@@ -112,14 +123,15 @@ def prepare_demo(storage: Path, *, port: int | None = None, source: Path = DEMO_
     _write_yaml(config_dir / "wawai.yaml", site)
 
     cameras, missing = _resolve_cameras(source / "cameras")
-    if missing:
+    if missing or not cameras:
         looked = "\n".join(f"  {path}" for path in asset_dirs())
         raise DemoError(
             "the demo footage was not found: "
-            + ", ".join(sorted(missing))
+            + ", ".join(sorted(missing) or ["no camera's clip"])
             + "\nLooked in:\n"
             + looked
-            + "\nPut the sample videos in ../shared/assets/video beside the checkout, or set "
+            + f"\nInstall Debian's {DEBIAN_PACKAGE} (./scripts/setup.sh does) so the demo can make its "
+            "walkway clips, or put the sample videos in ../shared/assets/video beside the checkout, or set "
             "WAWAI_ASSETS to the folder that holds video/."
         )
     for stale in (config_dir / "cameras").glob("*.yaml"):
@@ -127,15 +139,23 @@ def prepare_demo(storage: Path, *, port: int | None = None, source: Path = DEMO_
     for name, camera in cameras.items():
         _write_yaml(config_dir / "cameras" / name, camera)
 
-    new_password = _ensure_demo_user(config_dir)
+    passwords = _ensure_demo_users(config_dir)
     web = site.get("web", {})
     url = f"http://{web.get('host', '127.0.0.1')}:{web.get('port', 8080)}/"
-    return DemoSite(config_dir, storage, url, [str(c["id"]) for c in cameras.values()], new_password)
+    new_password, department_password = passwords if passwords else (None, None)
+    return DemoSite(config_dir, storage, url, [str(c["id"]) for c in cameras.values()], new_password,
+                    department_password)
 
 
 def _resolve_cameras(folder: Path) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """Cameras with their footage paths filled in, and the clips that should exist here but do not.
+
+    A camera whose clip only the asset mirror has (nothing to make it from here) is left out, and the
+    left-out cameras are named in one log line.
+    """
     cameras: dict[str, dict[str, Any]] = {}
     missing: list[str] = []
+    left_out: dict[str, str] = {}
     for path in sorted(folder.glob("*.yaml")):
         camera = _read_yaml(path)
         streams = camera.get("streams", {})
@@ -143,17 +163,30 @@ def _resolve_cameras(folder: Path) -> tuple[dict[str, dict[str, Any]], list[str]
             value = streams.get(key)
             if isinstance(value, str) and value.startswith(ASSET_PREFIX):
                 relative = value[len(ASSET_PREFIX) :]
-                found = find_asset(relative)
-                if found is None:
+                try:
+                    found = find_footage(relative)
+                except FootageError as exc:
+                    raise DemoError(str(exc)) from exc
+                if found is not None:
+                    streams[key] = str(found)
+                elif can_make(relative):
                     missing.append(relative)
                 else:
-                    streams[key] = str(found)
-        cameras[path.name] = camera
+                    left_out[str(camera.get("id", path.stem))] = relative
+        if str(camera.get("id", path.stem)) not in left_out:
+            cameras[path.name] = camera
+    if left_out:
+        log.warning(
+            "demo: left out cameras %s: their clips (%s) are only in the asset mirror "
+            "($WAWAI_ASSETS or ../shared/assets), which is not here",
+            ", ".join(left_out), ", ".join(sorted(set(left_out.values()))),
+        )
     return cameras, missing
 
 
-def _ensure_demo_user(config_dir: Path) -> str | None:
-    """Create the demo user when the site has no user at all; its random password is returned once."""
+def _ensure_demo_users(config_dir: Path) -> tuple[str, str] | None:
+    """Create the demo admin and the department-limited supervisor when the site has no user at all;
+    their random passwords are returned once."""
     from wawai.config.loader import load_config
     from wawai.db.base import make_sessionmaker
     from wawai.db.migrate import upgrade
@@ -167,8 +200,10 @@ def _ensure_demo_user(config_dir: Path) -> str | None:
                 return None
             password = secrets.token_urlsafe(12)  # no default password, ever
             accounts.create_user(db, DEMO_USER, password, "admin", [])
+            department_password = secrets.token_urlsafe(12)
+            accounts.create_user(db, DEPARTMENT_USER, department_password, "supervisor", [DEPARTMENT])
             db.commit()
-            return password
+            return password, department_password
     finally:
         sessions.kw["bind"].dispose()
 

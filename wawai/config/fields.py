@@ -42,6 +42,7 @@ SITE_FIELDS: dict[str, FieldClass] = {
     "defaults": LIVE,  # reaches each camera as a change of its own detect or record settings
     "incidents": PROCESS,  # read by the incident store and its retention at start
     "reload": PROCESS,  # the watch itself starts with the node
+    "health": PROCESS,  # the health sampler reads its period at start
 }
 
 # The site sections a reload never half-applies: their running values stay until a restart.

@@ -95,6 +95,9 @@ class DetectSettings(Strict):
     max_width: int = Field(default=1280, ge=64)
     # Polygons (x, y in 0..1) where motion is ignored: trees, clocks, road signs with LEDs.
     motion_masks: list[list[tuple[float, float]]] = Field(default_factory=list)
+    # Seconds without motion or tracked objects after which only keyframes are decoded and checked for
+    # motion (the camera's keyframe interval becomes its check rate); 0 keeps full-rate decoding.
+    quiet_after: float = Field(default=3.0, ge=0, le=3600)
 
     @field_validator("fps")
     @classmethod
@@ -115,10 +118,23 @@ class DefaultsSection(Strict):
     record: RecordSettings = RecordSettings()
 
 
+Severity = Literal["low", "medium", "high", "critical"]
+
+
 class IncidentsSection(Strict):
     retain_days: float = Field(default=90, gt=0)
     pre_seconds: float = Field(default=5, ge=0)
     post_seconds: float = Field(default=10, ge=0)
+    # Seconds an incident of a priority (it starts as the rule's severity) may wait for an acknowledgement
+    # before it is escalated (overdue, red, a sound); a priority left out is never escalated.
+    acknowledge_within: dict[Severity, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
+
+
+class HealthSection(Strict):
+    """Camera health samples for the health page's plots (issue 9)."""
+
+    retain_days: float = Field(default=7, gt=0)  # per-minute samples older than this are deleted
+    sample_seconds: float = Field(default=60, ge=5, le=3600)
 
 
 class ReloadSection(Strict):
@@ -137,6 +153,7 @@ class SiteConfig(Strict):
     defaults: DefaultsSection = DefaultsSection()
     incidents: IncidentsSection = IncidentsSection()
     reload: ReloadSection = ReloadSection()
+    health: HealthSection = HealthSection()
 
 
 # --- cameras: config/cameras/*.yaml --------------------------------------------------------------
@@ -183,6 +200,7 @@ class CameraDetect(Strict):
     min_score: float | None = Field(default=None, ge=0.0, le=1.0)
     max_width: int | None = Field(default=None, ge=64)
     motion_masks: list[list[Point]] | None = None
+    quiet_after: float | None = Field(default=None, ge=0, le=3600)
 
     @field_validator("fps")
     @classmethod

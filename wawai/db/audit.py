@@ -1,4 +1,9 @@
-"""The audit log: who did what, to which camera, when (exports, live views, user changes)."""
+"""The audit log: who did what, to which camera, when (exports, live views, user changes).
+
+Tamper-evident (0010_audit_chain): each row holds the SHA-256 of the row before it (``prev_hash``) and of
+itself (``hash``), so editing or deleting a row breaks the chain (``wawai audit verify``). The app only
+ever inserts: updates and deletes through the ORM raise.
+"""
 
 from __future__ import annotations
 
@@ -21,3 +26,5 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(100))
     camera_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    hash: Mapped[str | None] = mapped_column(String(64), nullable=True)

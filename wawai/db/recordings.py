@@ -31,9 +31,16 @@ class RecordingSegment(Base):
     bytes: Mapped[int] = mapped_column(BigInteger)
     path: Mapped[str] = mapped_column(String(500), unique=True)  # relative to the storage folder
     codec: Mapped[str] = mapped_column(String(50))
+    # Written when the segment closes (0009_segment_playback); None for rows indexed before that.
+    init_bytes: Mapped[int | None] = mapped_column(Integer, nullable=True)  # ftyp + moov: the HLS map
+    width: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    height: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    frames: Mapped[int | None] = mapped_column(Integer, nullable=True)  # video frames: frame step
 
     def view(self) -> SegmentView:
-        return SegmentView(self.camera_id, self.start, self.end, self.bytes, self.path, self.codec)
+        return SegmentView(self.camera_id, self.start, self.end, self.bytes, self.path, self.codec,
+                           id=self.id, width=self.width, height=self.height, frames=self.frames,
+                           init_bytes=self.init_bytes)
 
 
 class RecordingGap(Base):

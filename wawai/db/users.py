@@ -32,6 +32,7 @@ class User(Base):
     # JSON list of camera group names; empty means the user is not limited to groups.
     groups_json: Mapped[str] = mapped_column(Text, default="[]")
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    language: Mapped[str] = mapped_column(String(10), default="en")  # the pages' language (0010)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")

@@ -24,7 +24,7 @@ class LoginRequest(BaseModel):
 
 
 def user_json(user: User) -> dict[str, object]:
-    return {"name": user.name, "role": user.role, "groups": user.groups}
+    return {"name": user.name, "role": user.role, "groups": user.groups, "language": user.language or "en"}
 
 
 def client_address(request: Request) -> str:
@@ -50,6 +50,8 @@ def login(
     user = accounts.authenticate(db, body.name, body.password)
     accounts.record_login(db, body.name, address, success=user is not None)
     if user is None:
+        # Failed sign-ins are audited too (the name as typed; never the password).
+        record(db, body.name, "auth.failed", address=address)
         db.commit()
         log.warning("failed login for %r from %s", body.name, address)
         raise HTTPException(status_code=401, detail="wrong user name or password")
@@ -79,5 +81,7 @@ def logout(request: Request, response: Response, user: CurrentUser, db: DbSessio
 
 
 @router.get("/api/auth/me")
-def me(user: CurrentUser) -> dict[str, object]:
-    return user_json(user)
+def me(user: CurrentUser, ctx: Ctx) -> dict[str, object]:
+    """Who is signed in, their language and the site's time zone (the pages show times in it)."""
+    site = ctx.config.site.site
+    return {**user_json(user), "site": {"name": site.name, "timezone": site.timezone}}

@@ -43,11 +43,17 @@ def _range(start: str, end: str, limit: float | None = None) -> tuple[float, flo
 
 
 @router.get("/api/recordings/{camera_id}")
-def recordings(camera_id: str, start: str, end: str, user: CurrentUser, ctx: Ctx) -> dict[str, Any]:
-    """Recorded ranges, gaps (with their reason) and segments between ``start`` and ``end``."""
+def recordings(camera_id: str, start: str, end: str, user: CurrentUser, ctx: Ctx,
+               segments: bool = True) -> dict[str, Any]:
+    """Recorded ranges, gaps (with their reason) and segments between ``start`` and ``end``.
+
+    ``segments=false`` leaves the segment list out (a 7-day timeline needs only ranges and gaps)."""
     camera_or_removed_for(user, camera_id, ctx)
     begin, finish = _range(start, end)
-    return _service(ctx).overview(camera_id, begin, finish).to_json()
+    overview = _service(ctx).overview(camera_id, begin, finish).to_json()
+    if not segments:
+        overview["segments"] = []
+    return overview
 
 
 @router.get("/api/recordings/{camera_id}/clip.mp4")
@@ -67,6 +73,9 @@ def clip(camera_id: str, start: str, end: str, user: SupervisorUser, ctx: Ctx, d
         result.path,
         media_type="video/mp4",
         filename=f"{camera_id}-{int(result.start)}.mp4",
-        headers={"X-Content-SHA256": result.sha256},
+        # Where the clip really starts and ends (the keyframe at or before ``start``): a page places the
+        # incident's own times on the clip's timeline with these.
+        headers={"X-Content-SHA256": result.sha256, "X-Clip-Start": f"{result.start:.3f}",
+                 "X-Clip-End": f"{result.end:.3f}"},
         background=BackgroundTask(result.path.unlink, missing_ok=True),
     )

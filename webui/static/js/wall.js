@@ -1,5 +1,6 @@
 // The live wall: a grid of tiles, camera picking, saved layouts, full screen, overlay, alerts.
 import { AlertsPanel } from "./alerts.js";
+import { showAnalyticsBanner } from "./analytics_banner.js";
 import { ApiError, getJson, request } from "./api.js";
 import { el } from "./dom.js";
 import { cameraOf, connectEvents, on, onConnectionChange } from "./events.js";
@@ -171,6 +172,11 @@ function listenToEvents(alerts) {
     alerts.add(message);
     for (const tile of tilesOf(cameraOf(message))) tile.highlight();
   });
+  on("incident.escalated", (message) => {
+    alerts.escalate(message);
+    for (const tile of tilesOf(cameraOf(message))) tile.highlight();
+  });
+  on("incident.updated", (message) => alerts.update(message));
   onConnectionChange((up) => say(up ? "" : t("events.disconnected")));
   connectEvents();
 }
@@ -197,6 +203,7 @@ async function main() {
   const cameras = await getJson("/api/cameras");
   for (const camera of cameras) state.cameras.set(camera.id, camera);
   state.order = cameras.map((c) => c.id);
+  showAnalyticsBanner(document.getElementById("analytics-banner"), cameras);
   buildToolbar();
   buildCameraList();
   const saved = JSON.parse(localStorage.getItem(STORE_KEY) || "null");

@@ -1,0 +1,49 @@
+"""Evidence: ``POST /api/incidents/{id}/evidence`` answers the signed ZIP (supervisor; audited) and
+``GET /api/evidence/pubkey`` the site's public key to verify packages with."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, cast
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
+
+from wawai import audit
+from wawai.evidence import EvidenceBusy, fingerprint, public_pem, site_key
+from wawai.evidence_export import export_evidence
+from wawai.recordings import SERVICE_NAME, ClipExporter, NothingRecorded
+from webui.deps import Ctx, CurrentUser, DbSession, SupervisorUser, incident_for
+
+router = APIRouter()
+
+
+@router.post("/api/incidents/{incident_id}/evidence")
+def evidence(incident_id: int, user: SupervisorUser, ctx: Ctx, db: DbSession) -> FileResponse:
+    incident = incident_for(user, incident_id, ctx, db)
+    service = ctx.services.get(SERVICE_NAME)
+    if service is None:
+        raise HTTPException(status_code=503, detail="recording is not running on this node")
+    output = ctx.storage / "exports" / f"evidence-{incident.id}-{uuid.uuid4().hex[:8]}.zip"
+    try:
+        package = export_evidence(cast(ClipExporter, service), ctx.storage, incident,
+                                  ctx.config.cameras.get(incident.camera_id), user.name,
+                                  ctx.config.site.site.timezone, output)
+    except NothingRecorded as exc:
+        raise HTTPException(status_code=404, detail=f"nothing recorded for incident {incident_id}") from exc
+    except EvidenceBusy as exc:
+        raise HTTPException(status_code=503, detail=str(exc), headers={"Retry-After": "30"}) from exc
+    audit.record(db, user.name, "evidence.export", camera_id=incident.camera_id, incident=incident.id,
+                 sha256=package.sha256, files=package.manifest["files"], via="api")
+    db.commit()
+    return FileResponse(package.path, media_type="application/zip",
+                        filename=f"incident-{incident.id}-evidence.zip",
+                        headers={"X-Content-SHA256": package.sha256},
+                        background=BackgroundTask(package.path.unlink, missing_ok=True))
+
+
+@router.get("/api/evidence/pubkey")
+def pubkey(user: CurrentUser, ctx: Ctx) -> dict[str, Any]:
+    key = site_key(ctx.storage)
+    return {"algorithm": "Ed25519", "public_key": public_pem(key), "fingerprint": fingerprint(key)}
