@@ -48,7 +48,12 @@ class AnalyticsStage:
         self.pipelines: dict[str, CameraPipeline] = {}
         self._settings: dict[str, DetectSettings] = {}
         self._threads: list[threading.Thread] = []
+        # One stop event per camera thread, so one camera can stop (hot reload) while others run.
+        self._camera_threads: dict[str, tuple[threading.Thread, threading.Event]] = {}
+        self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._store: IncidentStore | None = None
+        self._detector_tried = False
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -58,34 +63,16 @@ class AnalyticsStage:
         cameras = [c for c in config.cameras.values() if self._wanted(c)]
         if any(self._settings[c.id].enabled for c in cameras):
             self._open_detector()
-        store = IncidentStore(
+        self._store = IncidentStore(
             self.ctx.sessions, self.ctx.storage, self.ctx.bus,
             pre_seconds=site.incidents.pre_seconds, post_seconds=site.incidents.post_seconds,
             cameras=config.cameras,
         )
-        tz = ZoneInfo(site.site.timezone)
-        model_size = None
-        if self.detector is not None:
-            spec = self.detector.manifest.spec
-            model_size = (spec.input.width, spec.input.height)
         for camera in cameras:
-            detect = self._settings[camera.id]
-            engine = RuleEngine(camera, detect, tz, schedule_clock=self.schedule_clock)
-            pipeline = CameraPipeline(
-                camera, detect, engine,
-                worker=self.worker if detect.enabled else None,
-                store=store, bus=self.ctx.bus, model_size=model_size,
-                activity=ActivityCounter(camera.id, self.ctx.sessions),
-            )
-            self.pipelines[camera.id] = pipeline
-            if detect.enabled:
-                name = f"analytics-{camera.id}"
-                target = self._run_camera
-                thread = threading.Thread(target=target, args=(pipeline, detect), name=name, daemon=True)
-                self._threads.append(thread)
-        if any(p.engine.offline_rules for p in self.pipelines.values()):
-            watcher = threading.Thread(target=self._watch_offline, name="analytics-offline", daemon=True)
-            self._threads.append(watcher)
+            self._start_camera(camera)
+        # Always watched (cheap): a camera added later may bring camera_offline rules.
+        watcher = threading.Thread(target=self._watch_offline, name="analytics-offline", daemon=True)
+        self._threads.append(watcher)
         retention = threading.Thread(target=self._housekeeping, name="analytics-retention", daemon=True)
         self._threads.append(retention)
         for thread in self._threads:
@@ -97,14 +84,83 @@ class AnalyticsStage:
 
     def stop(self) -> None:
         self._stop.set()
+        with self._lock:
+            camera_threads = list(self._camera_threads.values())
+            self._camera_threads.clear()
+        for _thread, stop in camera_threads:
+            stop.set()
+        for thread, _stop in camera_threads:
+            thread.join(timeout=5)
         for thread in self._threads:
             thread.join(timeout=5)
         self._threads.clear()
         if self.worker is not None:
             self.worker.stop()
-        for pipeline in self.pipelines.values():
+        for pipeline in list(self.pipelines.values()):
             if pipeline.activity is not None:
                 pipeline.activity.flush()  # the minute in progress
+
+    def _start_camera(self, camera: CameraConfig) -> None:
+        """Build the camera's pipeline (from ``self._settings``) and start its thread if it detects."""
+        detect = self._settings[camera.id]
+        model_size = None
+        if self.detector is not None:
+            spec = self.detector.manifest.spec
+            model_size = (spec.input.width, spec.input.height)
+        tz = ZoneInfo(self.ctx.config.site.site.timezone)
+        engine = RuleEngine(camera, detect, tz, schedule_clock=self.schedule_clock)
+        pipeline = CameraPipeline(
+            camera, detect, engine,
+            worker=self.worker if detect.enabled else None,
+            store=self._store, bus=self.ctx.bus, model_size=model_size,
+            activity=ActivityCounter(camera.id, self.ctx.sessions),
+        )
+        thread: threading.Thread | None = None
+        stop = threading.Event()
+        if detect.enabled:
+            thread = threading.Thread(target=self._run_camera, args=(pipeline, detect, stop),
+                                      name=f"analytics-{camera.id}", daemon=True)
+        with self._lock:
+            self.pipelines[camera.id] = pipeline
+            if thread is not None:
+                self._camera_threads[camera.id] = (thread, stop)
+        if thread is not None and self._store is not None:  # started already: run it now
+            thread.start()
+
+    def _stop_camera(self, camera_id: str) -> None:
+        with self._lock:
+            pipeline = self.pipelines.pop(camera_id, None)
+            entry = self._camera_threads.pop(camera_id, None)
+        if entry is not None:
+            thread, stop = entry
+            stop.set()
+            thread.join(timeout=5)
+        if pipeline is not None:
+            pipeline.forget_all(time.time())  # its open incidents end now
+            if pipeline.activity is not None:
+                pipeline.activity.flush()  # the minute in progress
+
+    # --- cameras at run time (wawai.stage.CameraListener) ------------------------------------------
+
+    def camera_added(self, camera: CameraConfig) -> None:
+        if not self._wanted(camera):
+            return
+        if self._settings[camera.id].enabled and self.worker is None and not self._detector_tried:
+            self._open_detector()
+        self._start_camera(camera)
+
+    def camera_changed(self, old: CameraConfig, new: CameraConfig) -> None:
+        # Zones, rules and detect settings are compiled into the pipeline: this camera's pipeline is
+        # rebuilt; its frame subscription is the hub's, so ingest and the other cameras see nothing.
+        self._stop_camera(old.id)
+        self.camera_added(new)
+
+    def camera_removed(self, camera_id: str) -> None:
+        self._stop_camera(camera_id)
+        self._settings.pop(camera_id, None)
+
+    def site_changed(self) -> None:
+        """Nothing here is applied live from the site file (time zone and detector need a restart)."""
 
     def _wanted(self, camera: CameraConfig) -> bool:
         detect = camera.detect_settings(self.ctx.config.site.defaults.detect)
@@ -112,6 +168,7 @@ class AnalyticsStage:
         return detect.enabled or any(rule.type == "camera_offline" for rule in camera.rules)
 
     def _open_detector(self) -> None:
+        self._detector_tried = True
         config = self.ctx.config
         section = config.site.detector
         try:
@@ -130,11 +187,11 @@ class AnalyticsStage:
 
     # --- threads --------------------------------------------------------------------------------
 
-    def _run_camera(self, pipeline: CameraPipeline, detect: DetectSettings) -> None:
+    def _run_camera(self, pipeline: CameraPipeline, detect: DetectSettings, stop: threading.Event) -> None:
         camera_id = pipeline.camera_id
         subscription = None
         failures = 0
-        while not self._stop.is_set():
+        while not stop.is_set():
             if subscription is None:
                 try:
                     subscription = self.ctx.hub.subscribe_frames(
@@ -147,7 +204,7 @@ class AnalyticsStage:
                 frame = subscription.queue.get(timeout=0.5)
             except Closed:
                 subscription = None
-                self._stop.wait(1.0)
+                stop.wait(1.0)
                 continue
             pipeline.stats.frame_drops = subscription.queue.dropped
             if frame is None:
@@ -167,9 +224,10 @@ class AnalyticsStage:
             subscription.close()
 
     def _watch_offline(self) -> None:
-        watched = [p for p in self.pipelines.values() if p.engine.offline_rules]
         while not self._stop.wait(OFFLINE_POLL_SECONDS):
             now = time.time()
+            with self._lock:
+                watched = [p for p in self.pipelines.values() if p.engine.offline_rules]
             for pipeline in watched:
                 try:
                     state = self.ctx.hub.status(pipeline.camera_id).state

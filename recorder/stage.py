@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from recorder.index import SegmentIndex
 from recorder.recovery import reconcile
 from recorder.retention import Retention
 from recorder.service import RecordingsService
+from wawai.config.schema import CameraConfig
 from wawai.recordings import SERVICE_NAME, SegmentView
 from wawai.stage import StageContext
 
@@ -27,15 +29,11 @@ class RecorderStage:
         self.index = SegmentIndex(self.storage, ctx.sessions)
         self.retention = Retention(ctx.config, ctx.sessions, self._live_paths)
         self.cameras: dict[str, CameraRecorder] = {}
-        defaults = ctx.config.site.defaults.record
-        for camera_id, camera in ctx.config.cameras.items():
-            settings = camera.record_settings(defaults)
-            if settings.mode == "off":
-                continue
-            self.cameras[camera_id] = CameraRecorder(
-                camera_id, ctx.hub, self.storage, settings.segment_seconds, self.index,
-                on_disk_full=lambda: self.retention.wake(disk_full=True),
-                on_state=partial(self._publish_state, camera_id))
+        self._lock = threading.Lock()  # cameras change at run time (hot reload) while others read
+        for camera in ctx.config.cameras.values():
+            recorder = self._recorder_for(camera)
+            if recorder is not None:
+                self.cameras[camera.id] = recorder
         ctx.services[SERVICE_NAME] = RecordingsService(self.storage, ctx.sessions, self._live_segment)
 
     def start(self) -> None:
@@ -50,9 +48,62 @@ class RecorderStage:
         log.info("recording %d camera(s) into %s", len(self.cameras), self.storage)
 
     def stop(self) -> None:
-        for recorder in self.cameras.values():
+        with self._lock:
+            recorders = list(self.cameras.values())
+        for recorder in recorders:
             recorder.stop()
         self.retention.stop()
+
+    # --- cameras at run time (wawai.stage.CameraListener) ------------------------------------------
+
+    def _recorder_for(self, camera: CameraConfig) -> CameraRecorder | None:
+        settings = camera.record_settings(self.ctx.config.site.defaults.record)
+        if settings.mode == "off":
+            return None
+        return CameraRecorder(
+            camera.id, self.ctx.hub, self.storage, settings.segment_seconds, self.index,
+            on_disk_full=lambda: self.retention.wake(disk_full=True),
+            on_state=partial(self._publish_state, camera.id))
+
+    def _start_recorder(self, camera: CameraConfig) -> None:
+        recorder = self._recorder_for(camera)
+        if recorder is None:
+            return
+        try:
+            recorder.start()
+        except KeyError:
+            log.warning("camera %s: not in the stream hub; not recorded", camera.id)
+            return
+        with self._lock:
+            self.cameras[camera.id] = recorder
+
+    def camera_added(self, camera: CameraConfig) -> None:
+        self.retention.config = self.ctx.config
+        self._start_recorder(camera)
+
+    def camera_changed(self, old: CameraConfig, new: CameraConfig) -> None:
+        # Retention reads record.retain_days from the config at each pass: nothing else to do for it.
+        self.retention.config = self.ctx.config
+        defaults = self.ctx.config.site.defaults.record
+        before, after = old.record_settings(defaults), new.record_settings(defaults)
+        running = new.id in self.cameras
+        if (before.mode, before.segment_seconds) == (after.mode, after.segment_seconds) and \
+                running == (after.mode != "off"):
+            return
+        # The mode or the segment length changed: this camera's recorder closes its segment and
+        # starts again on the next keyframe (one new segment boundary, no gap).
+        self.camera_removed(new.id)
+        self._start_recorder(new)
+
+    def camera_removed(self, camera_id: str) -> None:
+        with self._lock:
+            recorder = self.cameras.pop(camera_id, None)
+        if recorder is not None:
+            recorder.stop()
+        self.retention.config = self.ctx.config
+
+    def site_changed(self) -> None:
+        self.retention.config = self.ctx.config
 
     def camera_status(self, camera_id: str) -> dict[str, Any]:
         recorder = self.cameras.get(camera_id)
@@ -70,4 +121,6 @@ class RecorderStage:
         return recorder.live_view() if recorder is not None else None
 
     def _live_paths(self) -> set[Path]:
-        return {path for recorder in self.cameras.values() if (path := recorder.current_path) is not None}
+        with self._lock:
+            recorders = list(self.cameras.values())
+        return {path for recorder in recorders if (path := recorder.current_path) is not None}

@@ -93,6 +93,26 @@ def set_disabled(session: Session, user: User, disabled: bool) -> None:
     session.flush()
 
 
+GROUP_NAME = re.compile(r"^[^\x00-\x1f\x7f,]{1,100}$")  # a camera group: printable, no comma (CLI lists)
+
+
+def set_role(session: Session, user: User, role: Role | str) -> None:
+    try:
+        user.role = Role(role).value
+    except ValueError as exc:
+        raise AccountError(f"role {role!r}: use one of {', '.join(r.value for r in Role)}") from exc
+    session.flush()
+
+
+def set_groups(session: Session, user: User, groups: list[str]) -> None:
+    """Limit the user to these camera groups (empty: every camera)."""
+    for group in groups:
+        if not GROUP_NAME.match(group.strip()):
+            raise AccountError(f"group {group!r}: 1 to 100 printable characters, no comma")
+    user.groups = groups
+    session.flush()
+
+
 def authenticate(session: Session, name: str, password: str) -> User | None:
     user = find_user(session, name)
     if user is None or user.disabled:

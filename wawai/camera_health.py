@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from wawai.config.schema import CameraConfig
 from wawai.db.health import HealthSample, delete_before
 from wawai.db.recordings import RecordingSegment, merge_ranges, segments_between
 from wawai.logs import mask_text
@@ -132,6 +133,20 @@ class HealthSampler:
 
     def camera_status(self, camera_id: str) -> dict[str, Any]:
         return {"sampled_at": self.last_sample_at}
+
+    # Cameras at run time (wawai.stage.CameraListener): each sample reads ctx.config.cameras, so a
+    # camera added, changed or removed by a reload is sampled (or not) from the next sample on.
+    def camera_added(self, camera: CameraConfig) -> None:
+        """Nothing to start: sampled from the next pass."""
+
+    def camera_changed(self, old: CameraConfig, new: CameraConfig) -> None:
+        """Nothing to change: the sample reads the camera's facts, not its settings."""
+
+    def camera_removed(self, camera_id: str) -> None:
+        """Nothing to stop: its past samples stay."""
+
+    def site_changed(self) -> None:
+        """health.* needs a process restart (its rows in the table say so)."""
 
     def _run(self) -> None:
         while not self._stop.wait(self.settings.sample_seconds):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from wawai.config.schema import CameraConfig
 from wawai.media import MediaPacket, StreamFacts, VideoFrame
 from wawai.queues import DropQueue
 from wawai.status import CameraStatus
@@ -38,6 +39,18 @@ class StreamHub(Protocol):
 
     def stop(self) -> None:
         """Close every stream and join the readers."""
+        ...
+
+    def add_camera(self, camera: CameraConfig) -> None:
+        """Open the camera's streams (sharing a session with any camera that reads the same URL).
+
+        Started at once when the hub runs. Raises ValueError when the id is already in the hub.
+        """
+        ...
+
+    def remove_camera(self, camera_id: str) -> None:
+        """Close the camera's streams, unless another camera reads the same URL, and join their
+        readers; its subscribers see their queues closed. Other cameras are untouched."""
         ...
 
     def camera_ids(self) -> list[str]: ...

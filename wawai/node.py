@@ -34,6 +34,10 @@ async def serve(config_dir: Path) -> int:
         create_app(runtime.ctx), host=web.host, port=web.port, log_config=None, lifespan="on",
         timeout_graceful_shutdown=2, server_header=False,
     ))
+    reloader = runtime.reloader
+    if reloader is not None:
+        # SIGHUP reloads the config (the handler only queues the request; the reload runs in a thread).
+        signal.signal(signal.SIGHUP, lambda _signum, _frame: reloader.request("sighup"))
     try:
         runtime.start()
         log.info("web server on http://%s:%d", web.host, web.port)

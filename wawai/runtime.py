@@ -2,11 +2,16 @@
 
 Order matters: the hub first (stages subscribe to it), then recorder and analytics. Each stage package
 exposes ``create_stage(ctx)``; ingest exposes ``create_hub(config, bus)``.
+
+At run time ``Runtime.apply(config, plan)`` starts, restarts, changes and stops single cameras in the
+hub, the stages and the other camera listeners (the live relay) without touching any other camera;
+hot reload uses it, and so can anything else that moves cameras (a cluster taking one over).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,12 +20,17 @@ import camera_ingest
 import recorder
 from wawai.bus import EventBus
 from wawai.camera_health import HealthSampler
+from wawai.config.diff import ReloadPlan
 from wawai.config.loader import load_config
+from wawai.config.model import WawaiConfig
+from wawai.config.reload import CONFIG_SERVICE, ConfigReloader
+from wawai.config.schema import CameraConfig
+from wawai.config.watch import ConfigWatcher
 from wawai.db.base import make_sessionmaker
 from wawai.db.migrate import upgrade
 from wawai.integrations.event_data import register_cameras
 from wawai.integrations.service import Integrations, create_integrations
-from wawai.stage import STAGES_SERVICE, Stage, StageContext
+from wawai.stage import CAMERA_LISTENERS_SERVICE, STAGES_SERVICE, CameraListener, Stage, StageContext
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +40,8 @@ class Runtime:
     ctx: StageContext
     stages: list[Stage] = field(default_factory=list)
     integrations: Integrations | None = None  # the outbox relay (issue 13)
+    reloader: ConfigReloader | None = None
+    watcher: ConfigWatcher | None = None
 
     def start(self) -> None:
         self.ctx.hub.start()
@@ -38,8 +50,18 @@ class Runtime:
             stage.start()
         if self.integrations is not None:
             self.integrations.start()
+        if self.reloader is not None:
+            self.reloader.start()
+        if self.watcher is not None:
+            self.watcher.start()
 
     def stop(self) -> None:
+        for part in (self.watcher, self.reloader):
+            if part is not None:
+                try:
+                    part.stop()
+                except Exception:
+                    log.exception("config reloading failed to stop cleanly")
         if self.integrations is not None:
             try:
                 self.integrations.stop()
@@ -55,8 +77,71 @@ class Runtime:
         except Exception:
             log.exception("ingest hub failed to stop cleanly")
 
+    # --- cameras at run time --------------------------------------------------------------------
 
-def build_runtime(config_dir: Path) -> Runtime:
+    def listeners(self) -> list[CameraListener]:
+        return [*self.stages, *self.ctx.services.get(CAMERA_LISTENERS_SERVICE, [])]
+
+    def apply(self, config: WawaiConfig, plan: ReloadPlan) -> list[str]:
+        """Make ``config`` the running config, doing only what ``plan`` lists; returns one line per
+        step that failed (the rest is still applied). Blocking: call it from a worker thread."""
+        old, self.ctx.config = self.ctx.config, config
+        register_cameras(config.cameras)  # outbox events of added or renamed cameras carry their facts
+        failures: list[str] = []
+        by_kind = {kind: [c.camera for c in plan.applied if c.change == kind and c.camera]
+                   for kind in ("removed", "added", "changed")}
+        for camera_id in by_kind["removed"]:
+            self._step(failures, f"camera {camera_id}: stop", self.remove_camera, camera_id)
+        for change in plan.restarted:
+            if change.camera:
+                camera = config.cameras[change.camera]
+                self._step(failures, f"camera {camera.id}: restart", self.restart_camera, camera)
+        for camera_id in by_kind["added"]:
+            camera = config.cameras[camera_id]
+            self._step(failures, f"camera {camera_id}: start", self.add_camera, camera)
+        for camera_id in by_kind["changed"]:
+            before, after = old.cameras[camera_id], config.cameras[camera_id]
+            for listener in self.listeners():
+                self._step(failures, f"camera {camera_id}: {_name(listener)}", listener.camera_changed,
+                           before, after)
+        if any(c.camera is None for c in plan.applied):
+            for stage in self.stages:
+                self._step(failures, f"site: {stage.name}", stage.site_changed)
+        return failures
+
+    def add_camera(self, camera: CameraConfig) -> None:
+        self.ctx.hub.add_camera(camera)
+        for listener in self.listeners():
+            listener.camera_added(camera)
+
+    def remove_camera(self, camera_id: str) -> None:
+        # Consumers first, so none of them reads a closing stream.
+        for listener in reversed(self.listeners()):
+            try:
+                listener.camera_removed(camera_id)
+            except Exception:
+                log.exception("camera %s: %s failed to stop it", camera_id, _name(listener))
+        self.ctx.hub.remove_camera(camera_id)
+
+    def restart_camera(self, camera: CameraConfig) -> None:
+        self.remove_camera(camera.id)
+        self.add_camera(camera)
+
+    @staticmethod
+    def _step(failures: list[str], what: str, func: Callable[..., object], *args: object) -> None:
+        try:
+            func(*args)
+        except Exception as exc:
+            log.exception("config apply: %s failed", what)
+            failures.append(f"{what} failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+                            if str(exc) else f"{what} failed: {type(exc).__name__}")
+
+
+def _name(listener: object) -> str:
+    return str(getattr(listener, "name", type(listener).__name__))
+
+
+def build_runtime(config_dir: Path, *, watch: bool = True) -> Runtime:
     config = load_config(config_dir)  # raises ConfigInvalid when wawai.yaml is unusable
     upgrade(config.database_url)
     register_cameras(config.cameras)  # the outbox's camera facts for producers that hold no config
@@ -65,6 +150,13 @@ def build_runtime(config_dir: Path) -> Runtime:
     ctx = StageContext(config=config, hub=hub, bus=bus, sessions=make_sessionmaker(config.database_url))
     stages: list[Stage] = [recorder.create_stage(ctx), analytics.create_stage(ctx), HealthSampler(ctx)]
     ctx.services[STAGES_SERVICE] = stages
+    runtime = Runtime(ctx=ctx, stages=stages, integrations=create_integrations(ctx))
+    reloader = ConfigReloader(ctx, config_dir, runtime.apply)
+    ctx.services[CONFIG_SERVICE] = reloader
+    runtime.reloader = reloader
+    if watch and config.site.reload.watch:
+        runtime.watcher = ConfigWatcher(config_dir, lambda: reloader.request("watch"),
+                                        force_polling=config.site.reload.force_polling or None)
     log.info("config %s: %d cameras, stages: %s", config_dir, len(config.cameras),
              ", ".join(stage.name for stage in stages) or "none")
-    return Runtime(ctx=ctx, stages=stages, integrations=create_integrations(ctx))
+    return runtime

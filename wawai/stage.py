@@ -16,13 +16,37 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from wawai.bus import EventBus
 from wawai.config.model import WawaiConfig
+from wawai.config.schema import CameraConfig
 from wawai.hub import StreamHub
 
 # ctx.services[STAGES_SERVICE]: the running Stage objects, so the API can show each one's camera_status.
 STAGES_SERVICE = "stages"
+# ctx.services[CAMERA_LISTENERS_SERVICE]: a list of CameraListener that are not stages (the live relay);
+# the runtime tells them, like the stages, when a camera starts, changes or stops.
+CAMERA_LISTENERS_SERVICE = "camera_listeners"
 
 
-class Stage(Protocol):
+class CameraListener(Protocol):
+    """Told by ``Runtime.apply`` when cameras come and go at run time (hot reload, cluster moves).
+
+    Calls come from a worker thread, one at a time, after ``ctx.config`` already holds the new config.
+    Each call concerns one camera and must leave every other camera's work untouched.
+    """
+
+    def camera_added(self, camera: CameraConfig) -> None:
+        """The hub has the camera's streams now: start this stage's work for it."""
+        ...
+
+    def camera_changed(self, old: CameraConfig, new: CameraConfig) -> None:
+        """Only fields applied live changed (name, group, zones, rules, detect, record)."""
+        ...
+
+    def camera_removed(self, camera_id: str) -> None:
+        """Stop this stage's work for the camera (called before the hub closes its streams)."""
+        ...
+
+
+class Stage(CameraListener, Protocol):
     name: str
 
     def start(self) -> None: ...
@@ -31,6 +55,10 @@ class Stage(Protocol):
 
     def camera_status(self, camera_id: str) -> dict[str, Any]:
         """This stage's facts for one camera; shown under CameraStatus.stages[name]."""
+        ...
+
+    def site_changed(self) -> None:
+        """``ctx.config.site`` was replaced; only fields applied live differ (quotas, names)."""
         ...
 
 

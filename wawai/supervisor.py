@@ -45,6 +45,12 @@ class Supervisor:
         log.info("supervisor: got %s, stopping", signal.Signals(signum).name)
         self.stopping.set()
 
+    def _forward_hup(self, _signum: int, _frame: FrameType | None) -> None:
+        """SIGHUP to ``wawai run`` reloads the node's config (the node handles it)."""
+        child = self.child
+        if child is not None and child.poll() is None:
+            child.send_signal(signal.SIGHUP)
+
     def prepare(self) -> bool:
         """Check the site config and the database once; say how to create the first user."""
         try:
@@ -70,6 +76,7 @@ class Supervisor:
     def run(self) -> int:
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
+        signal.signal(signal.SIGHUP, self._forward_hup)
         if not self.prepare():
             return 1
         failures = 0

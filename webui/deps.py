@@ -72,6 +72,12 @@ def camera_for(user: User, camera_id: str, ctx: StageContext) -> CameraConfig:
     return camera
 
 
+def camera_or_removed_for(user: User, camera_id: str, ctx: StageContext) -> CameraConfig | None:
+    """Like ``camera_for``, except that admins still reach a camera whose file was removed (None):
+    its recordings and incidents stay, and stay visible to them."""
+    if camera_id not in ctx.config.cameras and user.has_role(Role.ADMIN):
+        return None
+    return camera_for(user, camera_id, ctx)
 def audit_denied(ctx: StageContext, user: User, camera_id: str | None = None, **detail: object) -> None:
     """An attempt outside the user's departments, in the audit log (its own transaction: the request
     itself fails)."""
@@ -117,6 +123,7 @@ __all__ = [
     "SupervisorUser",
     "audit_denied",
     "camera_for",
+    "camera_or_removed_for",
     "get_ctx",
     "get_db",
     "get_user",

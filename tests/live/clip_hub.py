@@ -93,6 +93,12 @@ class ClipHub:
     def status(self, camera_id: str) -> CameraStatus:
         return CameraStatus(camera_id, CameraState.ONLINE, {})
 
+    def add_camera(self, camera) -> None:
+        raise NotImplementedError("a clip hub serves fixed clips")
+
+    def remove_camera(self, camera_id: str) -> None:
+        raise NotImplementedError("a clip hub serves fixed clips")
+
     def viewers(self) -> int:
         return sum(len(s.fanout) for s in self.streams.values())
 

@@ -1,10 +1,13 @@
-"""``wawai camera probe URL [--json]``: what a stream is, or one clear line on why it cannot be read."""
+"""``wawai camera probe URL [--json]``: what a stream is, or one clear line on why it cannot be read;
+``wawai camera add``: see wawai/commands/camera_add.py."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+
+from wawai.commands.camera_add import add_parser
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -23,6 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--seconds", type=float, default=10.0, help="longest time to read the stream (default 10)"
     )
     probe.set_defaults(func=run_probe)
+    add_parser(commands)
 
 
 def run_probe(args: argparse.Namespace) -> int:

@@ -91,7 +91,8 @@ def load_config_and_errors(directory: Path | str) -> tuple[WawaiConfig | None, l
     errors.extend(camera_errors)
     if loaded_site is None:
         return None, errors
-    config = WawaiConfig(directory=directory, site=site, cameras=cameras, errors=tuple(camera_errors))
+    config = WawaiConfig(directory=directory, site=site, cameras=cameras, errors=tuple(camera_errors),
+                         sources=sources)
     return config, errors
 
 

@@ -16,6 +16,8 @@ class WawaiConfig:
     cameras: dict[str, CameraConfig] = field(default_factory=dict)
     # Camera files that were rejected (the node runs without them and logs these).
     errors: tuple[ConfigError, ...] = ()
+    # The file each camera came from (hot reload keeps a camera running when its file turns bad).
+    sources: dict[str, Path] = field(default_factory=dict)
 
     @property
     def base_dir(self) -> Path:

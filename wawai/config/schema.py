@@ -471,6 +471,11 @@ class ClusterSection(Strict):
             if parts.scheme not in ("http", "https") or not parts.hostname or parts.username:
                 raise ValueError("advertise_url must be http(s)://HOST:PORT, without a user or password")
         return value
+class ReloadSection(Strict):
+    """Hot reload of the config directory (issue 11); SIGHUP and POST /api/config/reload always work."""
+
+    watch: bool = True  # reload when a file in the config directory changes
+    force_polling: bool = False  # poll instead of inotify (network file systems, some container mounts)
 
 
 class SiteConfig(Strict):
@@ -481,6 +486,7 @@ class SiteConfig(Strict):
     detector: DetectorSection = DetectorSection()
     defaults: DefaultsSection = DefaultsSection()
     incidents: IncidentsSection = IncidentsSection()
+    reload: ReloadSection = ReloadSection()
     health: HealthSection = HealthSection()
     complaints: ComplaintsSection = ComplaintsSection()
     integrations: IntegrationsSection = IntegrationsSection()

@@ -15,7 +15,7 @@ from typing import Any
 from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.exceptions import InvalidStateError, OperationError
 
-from wawai.config.schema import WebSection
+from wawai.config.schema import CameraConfig, WebSection
 from wawai.hub import PacketSubscription, StreamHub
 from wawai.media import StreamFacts
 from webui.live import ice
@@ -54,6 +54,7 @@ class LiveRelay:
         self._transcoders: dict[str, SharedTranscoder] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._configuration: Any = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # the app's loop, for calls from threads
 
     def session(self, session_id: str) -> ViewerSession | None:
         return self._sessions.get(session_id)
@@ -69,6 +70,7 @@ class LiveRelay:
         """Answer a WHEP offer for ``camera_id``; raises KeyError (unknown camera) or OfferError."""
         if self._configuration is None:
             self._configuration = ice.configure(self._web)
+        self._loop = asyncio.get_running_loop()
         names = self._hub.stream_names(camera_id)
         stream = stream if stream in names else names[0]
         facts = await self._wait_for_facts(camera_id, stream)
@@ -113,6 +115,36 @@ class LiveRelay:
         for transcoder in list(self._transcoders.values()):
             await asyncio.to_thread(transcoder.stop)
         self._transcoders.clear()
+
+    async def close_camera(self, camera_id: str) -> int:
+        """End every view of one camera (its streams stop or move); the browser's tile retries."""
+        ids = [sid for sid, session in self._sessions.items() if session.camera_id == camera_id]
+        for session_id in ids:
+            await self.close_view(session_id)
+        transcoder = self._transcoders.pop(camera_id, None)
+        if transcoder is not None:
+            await asyncio.to_thread(transcoder.stop)
+        if ids:
+            log.info("live: closed %d view(s) of camera %s", len(ids), camera_id)
+        return len(ids)
+
+    # --- wawai.stage.CameraListener: called from the runtime's worker thread ------------------------
+
+    def camera_added(self, camera: CameraConfig) -> None:
+        """Nothing to do: views open on demand."""
+
+    def camera_changed(self, old: CameraConfig, new: CameraConfig) -> None:
+        """Live fields (name, rules...) do not touch the video: the views go on."""
+
+    def camera_removed(self, camera_id: str) -> None:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        future = asyncio.run_coroutine_threadsafe(self.close_camera(camera_id), loop)
+        try:
+            future.result(timeout=10)
+        except Exception:
+            log.exception("live: closing the views of camera %s failed", camera_id)
 
     async def _wait_for_facts(self, camera_id: str, stream: str) -> StreamFacts | None:
         # A camera still connecting has no facts yet; wait a little so the right path is chosen.

@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from wawai.bus import Message
-from wawai.db.users import User
+from wawai.db.users import Role, User
 from wawai.queues import Closed
 from wawai.stage import StageContext
 
@@ -25,6 +25,8 @@ router = APIRouter()
 
 
 def visible_to(user: User, message: Message, ctx: StageContext) -> bool:
+    if message.get("audience") == "admin" and not user.has_role(Role.ADMIN):
+        return False  # config.reloaded / config.error: file names and errors are for admins
     camera_id = message.get("camera_id")
     if camera_id is None:
         incident: Any = message.get("incident")

@@ -16,7 +16,7 @@ from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from wawai import audit
-from wawai.stage import StageContext
+from wawai.stage import CAMERA_LISTENERS_SERVICE, StageContext
 from webui.deps import Ctx, CurrentUser, SupervisorUser, camera_for
 from webui.live import LiveRelay, OfferError
 from webui.models import IceServers, LiveStats, binary
@@ -42,6 +42,8 @@ def relay_for(request: Request, ctx: StageContext) -> LiveRelay:
         relay = LiveRelay(ctx.hub, ctx.config.site.web)
         request.app.state.live_relay = relay
         ctx.services[LIVE_SERVICE] = relay
+        # Told by the runtime when a camera's streams stop or restart (hot reload).
+        ctx.services.setdefault(CAMERA_LISTENERS_SERVICE, []).append(relay)
     return relay
 
 

@@ -16,7 +16,7 @@ from starlette.background import BackgroundTask
 from wawai import audit
 from wawai.recordings import SERVICE_NAME, ClipExporter, NothingRecorded, parse_time
 from wawai.stage import StageContext
-from webui.deps import Ctx, CurrentUser, DbSession, SupervisorUser, camera_for
+from webui.deps import Ctx, CurrentUser, DbSession, SupervisorUser, camera_or_removed_for
 from webui.models import RecordingsOverview, binary
 
 router = APIRouter()
@@ -49,7 +49,7 @@ def recordings(camera_id: str, start: str, end: str, user: CurrentUser, ctx: Ctx
     """Recorded ranges, gaps (with their reason) and segments between ``start`` and ``end``.
 
     ``segments=false`` leaves the segment list out (a 7-day timeline needs only ranges and gaps)."""
-    camera_for(user, camera_id, ctx)
+    camera_or_removed_for(user, camera_id, ctx)
     begin, finish = _range(start, end)
     overview = _service(ctx).overview(camera_id, begin, finish).to_json()
     if not segments:
@@ -61,7 +61,7 @@ def recordings(camera_id: str, start: str, end: str, user: CurrentUser, ctx: Ctx
             responses=binary("video/mp4", "the clip; its SHA-256 in X-Content-SHA256"))
 def clip(camera_id: str, start: str, end: str, user: SupervisorUser, ctx: Ctx, db: DbSession) -> FileResponse:
     """The range as one faststart MP4 (stream copy); its SHA-256 in ``X-Content-SHA256``. Audited."""
-    camera_for(user, camera_id, ctx)
+    camera_or_removed_for(user, camera_id, ctx)
     begin, finish = _range(start, end, MAX_CLIP_SECONDS)
     output = ctx.storage / "exports" / f"{camera_id}-{int(begin)}-{int(finish)}-{uuid.uuid4().hex[:8]}.mp4"
     try:

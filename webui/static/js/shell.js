@@ -16,6 +16,7 @@ export const PAGES = [
   { path: "/static/audit.html", key: "nav.audit", role: "admin" },
   { path: "/static/deliveries.html", key: "nav.deliveries", role: "admin" }, // issue 13
   { path: "/static/apidocs.html", key: "nav.apidocs" }, // issue 13
+  { path: "/static/admin.html", key: "nav.admin", role: "admin" },
 ];
 const RANKS = { operator: 0, supervisor: 1, admin: 2 };
 
