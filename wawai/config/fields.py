@@ -28,6 +28,7 @@ CAMERA_FIELDS: dict[str, FieldClass] = {
     "detect": LIVE,  # the camera's analytics pipeline is rebuilt; its stream is untouched
     "record": LIVE,  # retention reads it each pass; a new mode or segment length starts a new segment
     "streams": RESTART_STREAM,  # main, sub (added or removed), loop, stall_seconds
+    "location": LIVE,  # read per request (map, nearest cameras) and per outbox event
 }
 
 SITE_FIELDS: dict[str, FieldClass] = {
@@ -43,6 +44,10 @@ SITE_FIELDS: dict[str, FieldClass] = {
     "incidents": PROCESS,  # read by the incident store and its retention at start
     "reload": PROCESS,  # the watch itself starts with the node
     "health": PROCESS,  # the health sampler reads its period at start
+    "site.map": PROCESS,  # the page's CSP names the tile server's origin when the app is built
+    "complaints": PROCESS,  # Open311 services and limits are read when the app is built
+    "integrations": PROCESS,  # webhook, MQTT and CAP channels start with the node
+    "cluster": PROCESS,  # a node's identity and roles
 }
 
 # The site sections a reload never half-applies: their running values stay until a restart.
