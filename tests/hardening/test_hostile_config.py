@@ -18,9 +18,10 @@ from wawai.config.errors import ConfigError
 from wawai.config.loader import check_config, load_config, load_config_and_errors
 
 VIDEO = find_asset(SAMPLE_VIDEO) or Path("/nonexistent/vtest.mp4")
-GOOD = {
+OTHER_VIDEO = find_asset("video/vtest_640x480_h264.mp4") or Path("/nonexistent/vtest-long.mp4")
+GOOD = {  # two files, so `wawai run` opens two streams (one URL is opened once, for its first camera)
     "good-a.yaml": f"name: Good A\nstreams: {{main: {VIDEO}, loop: true}}\n",
-    "good-b.yaml": f"name: Good B\nstreams: {{main: {VIDEO}, loop: true}}\n",
+    "good-b.yaml": f"name: Good B\nstreams: {{main: {OTHER_VIDEO}, loop: true}}\n",
 }
 SHADOW = (
     "root:$6$Qx9hidden$Zk3Lr0ot5ecretHashValueThatMustNeverBeLogged:19700:0:99999:7:::\n"
