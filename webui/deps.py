@@ -57,12 +57,11 @@ AdminUser = Annotated[User, Depends(_needs(Role.ADMIN))]
 
 
 def camera_for(user: User, camera_id: str, ctx: StageContext) -> CameraConfig:
-    """The camera's config, or 404 (unknown) / 403 (outside the user's groups)."""
+    """The camera's config, or 404: unknown and outside the user's groups answer the same, so a
+    group-limited user cannot tell which camera ids exist elsewhere."""
     camera = ctx.config.cameras.get(camera_id)
-    if camera is None:
-        raise HTTPException(status_code=404, detail=f"no camera {camera_id!r}")
-    if not user.may_see_group(camera.group):
-        raise HTTPException(status_code=403, detail=f"camera {camera_id!r} is not in your groups")
+    if camera is None or not user.may_see_group(camera.group):
+        raise HTTPException(status_code=404, detail=f"no camera {camera_id[:100]!r} that you may see")
     return camera
 
 

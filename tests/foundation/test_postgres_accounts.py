@@ -30,7 +30,9 @@ def test_accounts_on_postgresql():
                 assert row is not None and row.user.name == "pg-admin"
                 assert accounts.authenticate(db, "pg-admin", "a long enough password") is not None
                 limits = {"window_seconds": 900, "max_per_user": 3, "max_per_address": 10}
-                assert accounts.login_blocked_for(db, "pg-admin", "10.0.0.1", **limits) > 0
+                assert accounts.login_blocked_for(db, "pg-admin", "10.0.0.9", **limits) > 0
+                # Per user and address: the guesses from 10.0.0.9 do not lock the user out elsewhere.
+                assert accounts.login_blocked_for(db, "pg-admin", "10.0.0.1", **limits) == 0
                 assert accounts.login_blocked_for(db, "other", "10.0.0.9", **limits) == 0
         finally:
             sessions.kw["bind"].dispose()

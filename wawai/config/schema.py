@@ -77,6 +77,11 @@ class WebSection(Strict):
     login_window_seconds: float = Field(default=900, gt=0)
     login_max_failures_per_user: int = Field(default=5, ge=1)
     login_max_failures_per_address: int = Field(default=20, ge=1)
+    # Hardening (issue 17): live views open at once, per user and in total (beyond: 503, Retry-After).
+    live_max_sessions_per_user: int = Field(default=32, ge=1)
+    live_max_sessions: int = Field(default=200, ge=1)
+    # Addresses (or CIDR networks) of reverse proxies whose X-Forwarded-For / -Proto is believed.
+    trusted_proxies: list[str] = Field(default_factory=list)
 
 
 class DetectorSection(Strict):

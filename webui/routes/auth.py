@@ -37,22 +37,21 @@ def login(
 ) -> dict[str, object]:
     web = ctx.config.site.web
     address = client_address(request)
-    wait = accounts.login_blocked_for(
+    wait, attempt = accounts.reserve_login(
         db, body.name, address, window_seconds=web.login_window_seconds,
         max_per_user=web.login_max_failures_per_user, max_per_address=web.login_max_failures_per_address,
     )
-    if wait > 0:
+    if attempt is None:
         log.warning("login for %r from %s refused: too many failed attempts", body.name, address)
         raise HTTPException(
             status_code=429, detail="too many failed sign-ins; wait and try again",
             headers={"Retry-After": str(max(1, math.ceil(wait)))},
         )
     user = accounts.authenticate(db, body.name, body.password)
-    accounts.record_login(db, body.name, address, success=user is not None)
     if user is None:
-        db.commit()
         log.warning("failed login for %r from %s", body.name, address)
         raise HTTPException(status_code=401, detail="wrong user name or password")
+    accounts.login_succeeded(db, attempt)
     new = accounts.create_web_session(db, user, web.session_hours)
     record(db, user.name, "auth.login", address=address)
     db.commit()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,6 +15,7 @@ from wawai.db.incidents import Incident
 from wawai.db.users import User
 from wawai.stage import StageContext
 from webui.deps import Ctx, CurrentUser, DbSession, camera_for, visible_cameras
+from webui.params import DB_INT_MAX, PageNumber, db_id_exists, page_or_400, utc_or_400
 
 router = APIRouter()
 
@@ -33,10 +34,11 @@ def list_incidents(
     status: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageNumber = 1,
     per_page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 ) -> dict[str, Any]:
     """Newest first. ``since``/``until`` are ISO times on ``started_at`` (no zone: UTC)."""
+    page = page_or_400(page)
     if camera is not None:
         allowed = [camera_for(user, camera, ctx).id]
     else:
@@ -48,9 +50,9 @@ def list_incidents(
         if value is not None:
             query = query.where(column == value)
     if since is not None:
-        query = query.where(Incident.started_at >= _utc(since))
+        query = query.where(Incident.started_at >= utc_or_400(since, "since"))
     if until is not None:
-        query = query.where(Incident.started_at < _utc(until))
+        query = query.where(Incident.started_at < utc_or_400(until, "until"))
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
     newest_first = query.order_by(Incident.started_at.desc(), Incident.id.desc())
     rows = db.scalars(newest_first.offset((page - 1) * per_page).limit(per_page)).all()
@@ -76,12 +78,9 @@ def get_snapshot(incident_id: int, user: CurrentUser, ctx: Ctx, db: DbSession) -
 
 
 def _load(incident_id: int, user: User, ctx: StageContext, db: Session) -> Incident:
-    incident: Incident | None = db.get(Incident, incident_id)
-    if incident is None:
-        raise HTTPException(status_code=404, detail=f"no incident {incident_id}")
-    camera_for(user, incident.camera_id, ctx)  # 403 outside the user's groups, 404 for a removed camera
+    incident: Incident | None = db.get(Incident, incident_id) if db_id_exists(incident_id) else None
+    camera = ctx.config.cameras.get(incident.camera_id) if incident is not None else None
+    # Outside the user's groups (or of a removed camera) answers as missing: ids are not to be probed.
+    if incident is None or camera is None or not user.may_see_group(camera.group):
+        raise HTTPException(status_code=404, detail=f"no incident {min(incident_id, DB_INT_MAX + 1)}")
     return incident
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
