@@ -8,6 +8,7 @@ session with ``db.get(User, user.id)``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 from wawai.config.schema import CameraConfig
 from wawai.db.users import Role, User
 from wawai.stage import StageContext
+from wawai.workpool import PoolFull, WorkPool
 
 
 def get_ctx(connection: HTTPConnection) -> StageContext:
@@ -56,6 +58,36 @@ SupervisorUser = Annotated[User, Depends(_needs(Role.SUPERVISOR))]
 AdminUser = Annotated[User, Depends(_needs(Role.ADMIN))]
 
 
+@dataclass(frozen=True)
+class WebPools:
+    """The app's pools for heavy work (``wawai.workpool``): clip exports, argon2 sign-ins."""
+
+    exports: WorkPool
+    logins: WorkPool
+
+
+def get_pools(connection: HTTPConnection) -> WebPools:
+    state = connection.app.state
+    pools: WebPools | None = getattr(state, "work_pools", None)
+    if pools is None:
+        web = state.ctx.config.site.web
+        pools = WebPools(
+            exports=WorkPool("clip exports", workers=web.export_workers, queue=web.export_queue,
+                             per_key=web.exports_per_user),
+            logins=WorkPool("sign-ins", workers=web.login_workers, queue=web.login_queue, retry_after=2),
+        )
+        state.work_pools = pools
+    return pools
+
+
+Pools = Annotated[WebPools, Depends(get_pools)]
+
+
+def busy(exc: PoolFull) -> HTTPException:
+    """503 with Retry-After for a full pool."""
+    return HTTPException(status_code=503, detail=str(exc), headers={"Retry-After": str(exc.retry_after)})
+
+
 def camera_for(user: User, camera_id: str, ctx: StageContext) -> CameraConfig:
     """The camera's config, or 404: unknown and outside the user's groups answer the same, so a
     group-limited user cannot tell which camera ids exist elsewhere."""
@@ -74,10 +106,13 @@ __all__ = [
     "Ctx",
     "CurrentUser",
     "DbSession",
+    "Pools",
     "SupervisorUser",
+    "busy",
     "camera_for",
     "get_ctx",
     "get_db",
+    "get_pools",
     "get_user",
     "visible_cameras",
 ]

@@ -82,6 +82,12 @@ class WebSection(Strict):
     live_max_sessions: int = Field(default=200, ge=1)
     # Addresses (or CIDR networks) of reverse proxies whose X-Forwarded-For / -Proto is believed.
     trusted_proxies: list[str] = Field(default_factory=list)
+    # Heavy work in its own bounded pools (wawai.workpool), beyond workers + queue: 503 + Retry-After.
+    export_workers: int = Field(default=2, ge=1, le=64)
+    export_queue: int = Field(default=8, ge=0, le=10_000)
+    exports_per_user: int = Field(default=2, ge=1)
+    login_workers: int = Field(default=2, ge=1, le=64)
+    login_queue: int = Field(default=64, ge=0, le=10_000)
 
 
 class DetectorSection(Strict):

@@ -7,11 +7,14 @@ import math
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from wawai import accounts
 from wawai.audit import record
 from wawai.db.users import User
-from webui.deps import Ctx, CurrentUser, DbSession
+from wawai.stage import StageContext
+from wawai.workpool import PoolFull
+from webui.deps import Ctx, CurrentUser, DbSession, Pools, busy
 from webui.security import CSRF_COOKIE, SESSION_COOKIE
 
 log = logging.getLogger(__name__)
@@ -32,11 +35,37 @@ def client_address(request: Request) -> str:
 
 
 @router.post("/api/auth/login")
-def login(
-    body: LoginRequest, request: Request, response: Response, ctx: Ctx, db: DbSession
+async def login(
+    body: LoginRequest, request: Request, response: Response, ctx: Ctx, pools: Pools
 ) -> dict[str, object]:
-    web = ctx.config.site.web
+    """The password check (argon2, slow on purpose) runs in the sign-in pool, never in the threads that
+    answer other requests; a full pool answers 503 with Retry-After."""
     address = client_address(request)
+    try:
+        user, new = await pools.logins.run(_sign_in, ctx, body, address)
+    except PoolFull as exc:
+        raise busy(exc) from None
+    web = ctx.config.site.web
+    secure = request.url.scheme == "https"
+    max_age = int(web.session_hours * 3600)
+    response.set_cookie(SESSION_COOKIE, new.cookie, max_age=max_age, httponly=True, samesite="strict",
+                        secure=secure, path="/")
+    # Readable by the page's script, which copies it into X-CSRF-Token on every state-changing request.
+    response.set_cookie(CSRF_COOKIE, new.csrf, max_age=max_age, httponly=False, samesite="strict",
+                        secure=secure, path="/")
+    return {"user": user_json(user), "csrf": new.csrf}
+
+
+def _sign_in(ctx: StageContext, body: LoginRequest, address: str) -> tuple[User, accounts.NewSession]:
+    """Blocking: reserve the attempt, check the password, open the session (raises 401/429)."""
+    with ctx.sessions() as db:
+        return _sign_in_with(db, ctx, body, address)
+
+
+def _sign_in_with(
+    db: Session, ctx: StageContext, body: LoginRequest, address: str
+) -> tuple[User, accounts.NewSession]:
+    web = ctx.config.site.web
     wait, attempt = accounts.reserve_login(
         db, body.name, address, window_seconds=web.login_window_seconds,
         max_per_user=web.login_max_failures_per_user, max_per_address=web.login_max_failures_per_address,
@@ -55,14 +84,7 @@ def login(
     new = accounts.create_web_session(db, user, web.session_hours)
     record(db, user.name, "auth.login", address=address)
     db.commit()
-    secure = request.url.scheme == "https"
-    max_age = int(web.session_hours * 3600)
-    response.set_cookie(SESSION_COOKIE, new.cookie, max_age=max_age, httponly=True, samesite="strict",
-                        secure=secure, path="/")
-    # Readable by the page's script, which copies it into X-CSRF-Token on every state-changing request.
-    response.set_cookie(CSRF_COOKIE, new.csrf, max_age=max_age, httponly=False, samesite="strict",
-                        secure=secure, path="/")
-    return {"user": user_json(user), "csrf": new.csrf}
+    return user, new
 
 
 @router.post("/api/auth/logout")
