@@ -21,7 +21,7 @@ from starlette.routing import Route, WebSocketRoute
 
 import webui.routes
 from wawai.stage import StageContext
-from webui.security import AuthMiddleware, SecurityHeadersMiddleware
+from webui.security import AuthMiddleware, SecurityHeadersMiddleware, quiet_refused_handshakes
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,7 @@ def create_app(ctx: StageContext) -> FastAPI:
         return RedirectResponse(START_PAGE, status_code=302)
 
     # The middleware added last runs first: security headers wrap every answer, the auth 401s included.
+    quiet_refused_handshakes()
     app.add_middleware(AuthMiddleware, sessions=ctx.sessions)
     app.add_middleware(SecurityHeadersMiddleware)
     return app
