@@ -28,7 +28,7 @@ from camera_ingest.source import (
     describe_error,
     is_file,
     open_source,
-    wait_for_listener,
+    wait_for_restart,
 )
 from wawai.logs import mask_url
 from wawai.media import CodecParams, MediaPacket, StreamFacts
@@ -192,7 +192,7 @@ class StreamSession:
                     self._stats.reconnects += 1
             reconnecting = True
             self._connected_at = None
-            refused = False
+            refused = permanent = False
             try:
                 self._read_once()
                 if self._stop.is_set():
@@ -216,10 +216,10 @@ class StreamSession:
             connected_at = self._connected_at
             backoff.connection_ended(None if connected_at is None else time.monotonic() - connected_at)
             delay = backoff.next_delay()
-            if refused:
-                wait_for_listener(self.url, delay, self._stop)
-            else:
-                self._stop.wait(delay)
+            if is_file(self.url) or permanent:
+                self._stop.wait(delay)  # a person must fix it; the schedule alone paces the retries
+            elif wait_for_restart(self.url, delay, self._stop, seen_down=refused):
+                backoff.reset()  # the camera restarted: a failure now is a new outage, not the same one
 
     def _read_once(self) -> None:
         container = open_source(self.url, self.timeouts)

@@ -17,6 +17,9 @@ from wawai.logs import mask_text, mask_url
 # Measured: FFmpeg's default probing takes 2-5 s to open an RTSP stream; these keys make it ~0.07 s.
 RTSP_OPTIONS = {"rtsp_transport": "tcp", "analyzeduration": "0", "probesize": "32768"}
 DEFAULT_RTSP_PORT = 554
+RESTART_POLL = 0.2  # seconds between TCP probes while a camera's port refuses connections
+LISTENING_POLL = 0.5  # ...and while it still listens after a lost stream (watching for it to go down)
+RESTART_SETTLE = 0.2  # between the port listening again and the RTSP attempt
 
 
 def is_file(url: str) -> bool:
@@ -130,26 +133,37 @@ def check_reachable(url: str, timeout: float) -> None:
         ) from None
 
 
-def wait_for_listener(
-    url: str, seconds: float, stop: threading.Event, interval: float = 0.5, settle: float = 0.5
-) -> None:
-    """Wait up to ``seconds``, returning early once the camera's port accepts TCP again (or on ``stop``).
+def wait_for_restart(
+    url: str, seconds: float, stop: threading.Event, *, seen_down: bool, settle: float = RESTART_SETTLE
+) -> bool:
+    """Wait up to ``seconds``; return True early once the camera's port, seen refusing, accepts TCP again.
 
-    After a refused connection the camera or its server is down. A plain TCP connect every half second
-    opens no RTSP session and costs the camera nothing, so a restarted camera is back within a second
-    instead of at the next backoff step (1, 2, 5, 10, 30 s), which still paces the full RTSP attempts.
+    After a lost or refused connection the camera or its server may be restarting. Plain TCP connects
+    open no RTSP session and cost the camera nothing, so a restarted camera is back within a fraction of
+    a second instead of at the next backoff step (1, 2, 5, 10, 30 s), which still paces full RTSP
+    attempts against a camera that keeps listening but keeps failing: only a down-then-up transition
+    ends the wait early (a server that closes streams while it stays up is not hammered).
+    Measured with bench/reconnect.py.
     """
     parts = urlsplit(url)
     address = (parts.hostname or "", parts.port or DEFAULT_RTSP_PORT)
     deadline = time.monotonic() + seconds
     while (left := deadline - time.monotonic()) > 0:
+        # Poll briskly while the port refuses (a restart is under way), gently while it still listens.
+        interval = RESTART_POLL if seen_down else LISTENING_POLL
         if stop.wait(min(interval, left)):
-            return
+            return False
         try:
-            with socket.create_connection(address, timeout=interval):
+            with socket.create_connection(address, timeout=RESTART_POLL):
                 pass
+        except ConnectionRefusedError:
+            seen_down = True
+            continue
         except OSError:
             continue
-        # A booting camera (or server) listens before it answers RTSP: give it a moment to be ready.
+        if not seen_down:
+            continue
+        # A booting camera (or server) listens just before it answers RTSP: give it a moment.
         stop.wait(min(settle, max(0.0, deadline - time.monotonic())))
-        return
+        return True
+    return False

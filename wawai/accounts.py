@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -201,13 +202,47 @@ def end_web_session(session: Session, cookie: str) -> None:
 LOGIN_HISTORY = timedelta(days=7)  # attempts older than this are deleted (the limit windows are minutes)
 
 
-def record_login(session: Session, user_name: str, address: str, success: bool) -> None:
+def record_login(session: Session, user_name: str, address: str, success: bool) -> LoginAttempt:
     now = utcnow()
-    session.add(LoginAttempt(user_name=user_name[:100], address=address[:64], success=success, at=now))
+    attempt = LoginAttempt(user_name=user_name[:100], address=address[:64], success=success, at=now)
+    session.add(attempt)
     # Housekeeping on the same path, so neither table grows without bound.
     session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - LOGIN_HISTORY))
     session.execute(delete(WebSession).where(WebSession.expires_at < now))
     session.flush()
+    return attempt
+
+
+# Check-and-count is one step: concurrent wrong passwords cannot all pass the check before any is
+# counted (40 at once got 16 argon2 checks against a limit of 5). One node process serves sign-ins.
+_reserve_lock = threading.Lock()
+
+
+def reserve_login(
+    session: Session, user_name: str, address: str, *, window_seconds: float, max_per_user: int,
+    max_per_address: int,
+) -> tuple[float, int | None]:
+    """``(0, attempt id)`` when this attempt may check a password, else ``(seconds to wait, None)``.
+
+    The attempt is recorded (committed) as a failure *before* the slow password check; a right
+    password then marks it a success with ``login_succeeded``.
+    """
+    with _reserve_lock:
+        wait = login_blocked_for(session, user_name, address, window_seconds=window_seconds,
+                                 max_per_user=max_per_user, max_per_address=max_per_address)
+        if wait > 0:
+            session.rollback()
+            return wait, None
+        attempt_id = record_login(session, user_name, address, success=False).id
+        session.commit()
+        return 0.0, attempt_id
+
+
+def login_succeeded(session: Session, attempt_id: int) -> None:
+    row = session.get(LoginAttempt, attempt_id)
+    if row is not None:
+        row.success = True
+        session.flush()
 
 
 def login_blocked_for(
@@ -216,7 +251,10 @@ def login_blocked_for(
 ) -> float:
     """Seconds until another attempt is allowed (0: allowed now).
 
-    Counts failures inside the window; for the user name only those since its last successful login.
+    Counts failures inside the window: per user name *from this address* (since the user's last
+    successful sign-in), so a stranger's guesses block the stranger, not the operator at the wall;
+    and per address, so one address cannot guess at many names. An attacker with many addresses is
+    slowed by both limits times the addresses, which ``web.trusted_proxies`` keeps real.
     """
     now = utcnow()
     since = now - timedelta(seconds=window_seconds)
@@ -225,7 +263,7 @@ def login_blocked_for(
     )
     user_since = max(since, last_ok) if last_ok else since
     checks = (
-        (LoginAttempt.user_name == user_name, user_since, max_per_user),
+        ((LoginAttempt.user_name == user_name) & (LoginAttempt.address == address), user_since, max_per_user),
         (LoginAttempt.address == address, since, max_per_address),
     )
     wait = 0.0

@@ -14,10 +14,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import uvicorn
 
 from wawai.config.errors import ConfigInvalid
+from wawai.config.schema import WebSection
 from wawai.logs import setup_logging
 from wawai.runtime import build_runtime
 from webui.app import create_app
@@ -27,13 +29,21 @@ log = logging.getLogger("wawai.node")  # not __main__ when run with -m
 EXIT_CONFIG = 78  # EX_CONFIG: the site config is unusable
 
 
+def web_server_config(app: Any, web: WebSection) -> uvicorn.Config:
+    """uvicorn's settings for the node. Forwarded headers (X-Forwarded-For) are believed only from
+    ``web.trusted_proxies``: uvicorn's default trusts them from 127.0.0.1, which let any local process
+    (or a request forged through one) pick the address that sign-in limits count and the audit records."""
+    proxies = list(web.trusted_proxies)
+    return uvicorn.Config(
+        app, host=web.host, port=web.port, log_config=None, lifespan="on", timeout_graceful_shutdown=2,
+        server_header=False, proxy_headers=bool(proxies), forwarded_allow_ips=proxies or [],
+    )
+
+
 async def serve(config_dir: Path) -> int:
     runtime = build_runtime(config_dir)
     web = runtime.ctx.config.site.web
-    server = uvicorn.Server(uvicorn.Config(
-        create_app(runtime.ctx), host=web.host, port=web.port, log_config=None, lifespan="on",
-        timeout_graceful_shutdown=2, server_header=False,
-    ))
+    server = uvicorn.Server(web_server_config(create_app(runtime.ctx), web))
     reloader = runtime.reloader
     if reloader is not None:
         # SIGHUP reloads the config (the handler only queues the request; the reload runs in a thread).

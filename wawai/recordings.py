@@ -6,6 +6,7 @@ here are plain data: times are epoch seconds (UTC), paths are relative to the st
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -91,17 +92,27 @@ class ClipExporter(Protocol):
         ...
 
 
+MAX_EPOCH_SECONDS = 253_402_300_799  # 9999-12-31T23:59:59Z
+
+
 def parse_time(value: str) -> float:
     """Epoch seconds from ISO-8601 ("2026-11-29T22:10:00Z", no zone means UTC) or epoch seconds."""
     text = value.strip()
     try:
-        return float(text)
+        seconds = float(text)
     except ValueError:
-        pass
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise ValueError(f"{value!r} is neither ISO-8601 (2026-11-29T22:10:00Z) nor epoch seconds") from exc
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
+        seconds = None
+    if seconds is None:
+        try:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise ValueError(
+                f"{value[:40]!r} is neither ISO-8601 (2026-11-29T22:10:00Z) nor epoch seconds"
+            ) from exc
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        seconds = moment.timestamp()
+    # nan, inf and times past year 9999 would reach the index queries and the clip writer.
+    if not (math.isfinite(seconds) and 0 <= seconds <= MAX_EPOCH_SECONDS):
+        raise ValueError(f"{value[:40]!r} is not a time between the years 1970 and 9999")
+    return seconds

@@ -16,8 +16,7 @@ from pathlib import Path
 from types import FrameType
 
 from wawai import accounts
-from wawai.config.errors import ConfigInvalid
-from wawai.config.loader import load_config
+from wawai.config.loader import load_config_and_errors
 from wawai.db.base import make_sessionmaker
 from wawai.db.migrate import upgrade
 
@@ -53,10 +52,11 @@ class Supervisor:
 
     def prepare(self) -> bool:
         """Check the site config and the database once; say how to create the first user."""
-        try:
-            config = load_config(self.config_dir)
-        except ConfigInvalid as exc:
-            for error in exc.errors:
+        # Bad camera files are the node's to report (once, as it leaves them out); here only whether
+        # the site can run at all.
+        config, errors = load_config_and_errors(self.config_dir)
+        if config is None:
+            for error in errors:
                 log.error("config: %s", error)
             log.error("fix the config (`wawai config check %s`) and start again", self.config_dir)
             return False

@@ -23,7 +23,12 @@ import webui.routes
 from wawai.integrations.event_data import register_cameras
 from wawai.stage import StageContext
 from webui.background import lifespan_for
-from webui.security import AuthMiddleware, SecurityHeadersMiddleware, tile_image_sources
+from webui.security import (
+    AuthMiddleware,
+    SecurityHeadersMiddleware,
+    quiet_refused_handshakes,
+    tile_image_sources,
+)
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +88,7 @@ def create_app(ctx: StageContext) -> FastAPI:
         return RedirectResponse(START_PAGE, status_code=302)
 
     # The middleware added last runs first: security headers wrap every answer, the auth 401s included.
+    quiet_refused_handshakes()
     app.add_middleware(AuthMiddleware, sessions=ctx.sessions)
     tiles = tile_image_sources(ctx.config.site.site.map.tile_url)  # the map page loads tiles from there
     app.add_middleware(SecurityHeadersMiddleware, image_sources=tiles)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException
@@ -20,6 +21,8 @@ from wawai.config.schema import CameraConfig
 from wawai.db.incidents import Incident
 from wawai.db.users import Role, User
 from wawai.stage import StageContext
+from wawai.workpool import PoolFull, WorkPool
+from webui.params import DB_INT_MAX, db_id_exists
 
 log = logging.getLogger(__name__)
 
@@ -61,14 +64,44 @@ SupervisorUser = Annotated[User, Depends(_needs(Role.SUPERVISOR))]
 AdminUser = Annotated[User, Depends(_needs(Role.ADMIN))]
 
 
+@dataclass(frozen=True)
+class WebPools:
+    """The app's pools for heavy work (``wawai.workpool``): clip exports, argon2 sign-ins."""
+
+    exports: WorkPool
+    logins: WorkPool
+
+
+def get_pools(connection: HTTPConnection) -> WebPools:
+    state = connection.app.state
+    pools: WebPools | None = getattr(state, "work_pools", None)
+    if pools is None:
+        web = state.ctx.config.site.web
+        pools = WebPools(
+            exports=WorkPool("clip exports", workers=web.export_workers, queue=web.export_queue,
+                             per_key=web.exports_per_user),
+            logins=WorkPool("sign-ins", workers=web.login_workers, queue=web.login_queue, retry_after=2),
+        )
+        state.work_pools = pools
+    return pools
+
+
+Pools = Annotated[WebPools, Depends(get_pools)]
+
+
+def busy(exc: PoolFull) -> HTTPException:
+    """503 with Retry-After for a full pool."""
+    return HTTPException(status_code=503, detail=str(exc), headers={"Retry-After": str(exc.retry_after)})
+
+
 def camera_for(user: User, camera_id: str, ctx: StageContext) -> CameraConfig:
-    """The camera's config, or 404 (unknown) / 403 (outside the user's groups; audited)."""
+    """The camera's config, or 404: unknown and outside the user's groups answer the same, so a
+    group-limited user cannot tell which camera ids exist elsewhere; a refusal is audited."""
     camera = ctx.config.cameras.get(camera_id)
-    if camera is None:
-        raise HTTPException(status_code=404, detail=f"no camera {camera_id!r}")
-    if not user.may_see_group(camera.group):
+    if camera is not None and not user.may_see_group(camera.group):
         audit_denied(ctx, user, camera_id=camera_id, what="camera")
-        raise HTTPException(status_code=403, detail=f"camera {camera_id!r} is not in your groups")
+    if camera is None or not user.may_see_group(camera.group):
+        raise HTTPException(status_code=404, detail=f"no camera {camera_id[:100]!r} that you may see")
     return camera
 
 
@@ -102,12 +135,13 @@ def incident_visible(user: User, incident: Incident, ctx: StageContext) -> bool:
 
 def incident_for(user: User, incident_id: int, ctx: StageContext, db: Session) -> Incident:
     """The incident, or 404 (unknown) / 403 (outside the user's departments; audited)."""
-    incident: Incident | None = db.get(Incident, incident_id)
+    # Past 64 bits the driver raises instead of finding none: such an id cannot exist.
+    incident: Incident | None = db.get(Incident, incident_id) if db_id_exists(incident_id) else None
     if incident is None:
-        raise HTTPException(status_code=404, detail=f"no incident {incident_id}")
+        raise HTTPException(status_code=404, detail=f"no incident {min(incident_id, DB_INT_MAX + 1)}")
     if not incident_visible(user, incident, ctx):
         audit_denied(ctx, user, camera_id=incident.camera_id, what="incident", incident=incident_id)
-        raise HTTPException(status_code=403, detail=f"incident {incident_id} is not in your departments")
+        raise HTTPException(status_code=404, detail=f"no incident {incident_id}")  # as for a missing one
     return incident
 
 
@@ -120,12 +154,15 @@ __all__ = [
     "Ctx",
     "CurrentUser",
     "DbSession",
+    "Pools",
     "SupervisorUser",
     "audit_denied",
+    "busy",
     "camera_for",
     "camera_or_removed_for",
     "get_ctx",
     "get_db",
+    "get_pools",
     "get_user",
     "incident_for",
     "incident_visible",

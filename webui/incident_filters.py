@@ -7,7 +7,7 @@ departments, so a filter can never reach past a department.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from fastapi import HTTPException
@@ -18,6 +18,7 @@ from wawai.db.incidents import Incident, IncidentSeen, IncidentStatus
 from wawai.db.users import Role, User
 from wawai.stage import StageContext
 from webui.deps import camera_for, visible_cameras
+from webui.params import utc_or_400
 
 STATUSES = {status.value for status in IncidentStatus}
 
@@ -43,8 +44,6 @@ class StrictIncidentFilter(IncidentFilter):
     model_config = ConfigDict(extra="forbid")
 
 
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def incident_query(user: User, ctx: StageContext, wanted: IncidentFilter) -> Select[Incident]:
@@ -72,9 +71,9 @@ def incident_query(user: User, ctx: StageContext, wanted: IncidentFilter) -> Sel
             raise HTTPException(status_code=422, detail=f"unknown status {unknown[0]!r} (one of: {known})")
         query = query.where(Incident.status.in_(statuses))
     if wanted.since is not None:
-        query = query.where(Incident.started_at >= _utc(wanted.since))
+        query = query.where(Incident.started_at >= utc_or_400(wanted.since, "since"))
     if wanted.until is not None:
-        query = query.where(Incident.started_at < _utc(wanted.until))
+        query = query.where(Incident.started_at < utc_or_400(wanted.until, "until"))
     if wanted.seen is not None:
         mark = exists().where(and_(IncidentSeen.incident_id == Incident.id, IncidentSeen.user_id == user.id))
         query = query.where(mark if wanted.seen else ~mark)

@@ -213,6 +213,27 @@ async def _deny(scope: Scope, send: Send, status: int, detail: str) -> None:
         await send({"type": "websocket.close", "code": 4000 + status, "reason": detail[:100]})
 
 
+class RefusedHandshakeIsNotAnError(logging.Filter):
+    """uvicorn's websockets-sansio protocol logs ERROR "ASGI callable returned without completing
+    handshake." after every handshake refused with an HTTP status (``_deny``), which anyone can trigger
+    without signing in. Logged at DEBUG instead; uvicorn's own INFO line ("WebSocket /api/events" 401)
+    still records the refusal. The app's only WebSocket route accepts every handshake that reaches it,
+    so this message comes from refusals alone."""
+
+    MESSAGE = "ASGI callable returned without completing handshake."
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.ERROR and record.getMessage() == self.MESSAGE:
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return True
+
+
+def quiet_refused_handshakes() -> None:
+    server_log = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, RefusedHandshakeIsNotAnError) for f in server_log.filters):
+        server_log.addFilter(RefusedHandshakeIsNotAnError())
+
+
 class SecurityHeadersMiddleware:
     """CSP and friends on every HTTP response; ``Cache-Control: no-store`` on the API."""
 

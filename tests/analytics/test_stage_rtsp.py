@@ -200,9 +200,9 @@ def _check_api(node: Node, incidents: list[Incident]) -> None:
         assert client.get("/api/incidents/999999", headers=sup).status_code == 404
 
         # The operator's groups do not include this camera: checked on each incident, not only the route.
-        assert client.get(f"/api/incidents/{first.id}", headers=op).status_code == 403
-        assert client.get(f"/api/incidents/{first.id}/snapshot.jpg", headers=op).status_code == 403
-        assert client.get("/api/incidents", params={"camera": "vt"}, headers=op).status_code == 403
+        assert client.get(f"/api/incidents/{first.id}", headers=op).status_code == 404
+        assert client.get(f"/api/incidents/{first.id}/snapshot.jpg", headers=op).status_code == 404
+        assert client.get("/api/incidents", params={"camera": "vt"}, headers=op).status_code == 404
         assert client.get("/api/incidents", headers=op).json()["total"] == 0
 
         # The stage's facts reach the camera status the API shows (queue and inference time included).

@@ -91,10 +91,13 @@ def test_camera_list_is_filtered_by_group_and_has_no_urls(client, users):
     assert ".mp4" not in str(admin) and "rtsp" not in str(admin)
 
 
-def test_camera_outside_groups_is_403_and_unknown_404(client, users):
+def test_camera_outside_groups_answers_like_an_unknown_one(client, users):
     headers = {"Authorization": f"Bearer {users['operator'].token}"}
-    assert client.get("/api/cameras/south-gate", headers=headers).status_code == 403
-    assert client.get("/api/cameras/nope", headers=headers).status_code == 404
+    outside = client.get("/api/cameras/south-gate", headers=headers)
+    unknown = client.get("/api/cameras/nope", headers=headers)
+    assert outside.status_code == unknown.status_code == 404
+    same = outside.json()["detail"].replace("south-gate", "X")
+    assert same == unknown.json()["detail"].replace("nope", "X")
     assert client.get("/api/cameras/north-gate", headers=headers).status_code == 200
 
 

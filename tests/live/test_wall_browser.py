@@ -108,12 +108,12 @@ def test_b_frames_and_h265_play_through_the_labelled_fallback(browser_page, wall
         assert tile.locator(".badge.mode").is_visible()
 
 
-def test_whep_is_403_for_a_camera_outside_the_users_groups(browser_page, wall_server, users):
+def test_whep_is_404_for_a_camera_outside_the_users_groups(browser_page, wall_server, users):
     page = browser_page
     operator = users["operator"]  # limited to group "north"
     sign_in(page, wall_server.url, operator.name, operator.password)
     page.goto(f"{wall_server.url}/static/index.html?grid=1&cameras=walkway")
-    assert page.evaluate(WHEP_STATUS, "south") == 403
+    assert page.evaluate(WHEP_STATUS, "south") == 404
     assert page.evaluate(WHEP_STATUS, "walkway") == 201
 
 

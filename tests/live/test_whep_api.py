@@ -34,7 +34,7 @@ def test_whep_needs_a_user_allowed_to_see_the_camera(client, users):
     offer = make_offer()
     assert client.post("/api/live/north-gate/whep", content=offer,
                        headers={"Content-Type": "application/sdp"}).status_code == 401
-    assert whep(client, "south-gate", users["operator"], offer).status_code == 403  # operator: north only
+    assert whep(client, "south-gate", users["operator"], offer).status_code == 404  # operator: north only
     assert whep(client, "nowhere", users["admin"], offer).status_code == 404
 
 

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import argparse
 import functools
+import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import gi
@@ -39,34 +41,48 @@ def emit(line: str) -> None:
     sys.stdout.flush()
 
 
-@functools.cache  # one ffprobe per file: ~0.5 s each on a busy machine, and both servers ask
-def stream_codecs(path: str) -> dict[str, str]:
-    """{"video": codec name, "audio": codec name} of a file's first streams of each kind."""
-    out = subprocess.run(
-        ["ffprobe", "-v", "error", "-show_entries", "stream=codec_type,codec_name", "-of", "csv=p=0", path],
-        capture_output=True, text=True, check=False,
-    ).stdout
-    codecs: dict[str, str] = {}
-    for line in out.strip().splitlines():
-        name, _, kind = line.partition(",")
-        codecs.setdefault(kind.strip(), name.strip())
-    return codecs
-
-
 def stream_codec(path: str, selector: str) -> str:
     """The codec name of the first stream ``selector`` picks ("v:0", "a"), or "" when there is none."""
-    return stream_codecs(path).get("video" if selector.startswith("v") else "audio", "")
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-select_streams", selector, "-show_entries", "stream=codec_name",
+         "-of", "csv=p=0", path],
+        capture_output=True, text=True, check=False,
+    ).stdout
+    return out.strip().splitlines()[0] if out.strip() else ""
 
 
-@functools.cache  # both servers (plain and auth port) serve the same files: probe each once
+def stream_codecs(path: str) -> tuple[str, str]:
+    """(video codec, audio codec or ""), from a sidecar file made on first use.
+
+    Two ffprobe runs per mount and port made every (re)start take seconds on a loaded machine, longer
+    than the restart tests allow; the codecs of a file never change, so they are probed once.
+    """
+    sidecar = Path(path + ".codecs")
+    try:
+        if sidecar.stat().st_mtime >= Path(path).stat().st_mtime:
+            video, _, audio = sidecar.read_text().strip().partition(" ")
+            return video, audio
+    except OSError:
+        pass
+    video, audio = stream_codec(path, "v:0") or "h264", stream_codec(path, "a")
+    tmp = sidecar.with_name(f"{sidecar.name}.{os.getpid()}")
+    try:
+        tmp.write_text(f"{video} {audio}")
+        tmp.replace(sidecar)
+    except OSError:
+        pass  # a read-only media folder: probe again next time
+    return video, audio
+
+
+@functools.cache
 def launch_line(path: str) -> str:
-    codec = stream_codec(path, "v:0") or "h264"
+    codec, audio = stream_codecs(path)
     if codec == "hevc":
         video = "d.video_0 ! queue ! h265parse ! rtph265pay name=pay0 pt=96 config-interval=-1"
     else:
         video = "d.video_0 ! queue ! h264parse ! rtph264pay name=pay0 pt=96 config-interval=-1"
     line = f'filesrc location="{path}" ! qtdemux name=d {video}'
-    if stream_codec(path, "a"):
+    if audio:
         line += " d.audio_0 ! queue ! aacparse ! rtpmp4gpay name=pay1 pt=97"
     return f"( {line} )"
 

@@ -23,7 +23,7 @@ from wawai.assets import REPO_ROOT, find_asset
 from wawai.config.errors import ConfigError, ConfigInvalid
 from wawai.config.model import WawaiConfig
 from wawai.config.schema import CameraConfig, SiteConfig
-from wawai.config.yamlfile import KeyPath, YamlDocument, load_yaml
+from wawai.config.yamlfile import KeyPath, YamlDocument, YamlRefused, load_yaml
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,10 @@ SITE_FILE = "wawai.yaml"
 CAMERA_DIR = "cameras"
 _ENV_REF = re.compile(r"\$\{([^}]*)\}")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_KEY_LIKE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")  # config keys, list indexes, camera ids
+MAX_PROBLEM_CHARS = 100  # of a YAML parser message (it may name a tag or an alias from the file)
+# Pydantic errors where a value YAML typed (true, 22:00 in YAML 1.1, 0123) was wanted as text.
+_WANTS_TEXT = frozenset({"string_type", "literal_error", "enum", "string_pattern_mismatch"})
 
 
 def default_config_dir() -> Path:
@@ -77,7 +81,7 @@ def load_config_and_errors(directory: Path | str) -> tuple[WawaiConfig | None, l
     camera_errors: list[ConfigError] = []
     for path in _camera_files(directory):
         file_errors: list[ConfigError] = []
-        camera = _load_camera(path, skeleton, labels, label_source, file_errors)
+        camera = _load_camera_contained(path, skeleton, labels, label_source, file_errors)
         if camera is not None and camera.id in cameras:
             file_errors.append(ConfigError(path, _id_line(path), "id", (
                 f"camera id {camera.id!r} is already used by {sources[camera.id]}; "
@@ -98,7 +102,7 @@ def load_config_and_errors(directory: Path | str) -> tuple[WawaiConfig | None, l
 
 def _id_line(path: Path) -> int:
     try:
-        return load_yaml(path).line_of(("id",))
+        return load_yaml(path, _camera_roots(path)).line_of(("id",))
     except (OSError, yaml.YAMLError):
         return 1
 
@@ -110,26 +114,51 @@ def _camera_files(directory: Path) -> list[Path]:
     folder = directory / CAMERA_DIR
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    # Links are listed even when broken, so a dangling or refused one is reported, not silently skipped.
+    return sorted(
+        p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and (p.is_file() or p.is_symlink())
+    )
 
 
-def _read(path: Path, errors: list[ConfigError]) -> YamlDocument | None:
+def _read(
+    path: Path, errors: list[ConfigError], allowed_roots: tuple[Path, ...] = ()
+) -> YamlDocument | None:
+    """The parsed file, or None with one error saying why not; never raises, whatever the file holds.
+
+    Messages never quote the file's content (it may be someone else's secret): at most a key name.
+    """
     try:
-        doc = load_yaml(path)
+        doc = load_yaml(path, allowed_roots)
+    except YamlRefused as exc:
+        errors.append(ConfigError(path, exc.line, "", exc.reason))
+        return None
     except OSError as exc:
-        errors.append(ConfigError(path, None, "", f"cannot read: {exc.strerror or exc}"))
+        errors.append(ConfigError(path, None, "", f"cannot read: {exc.strerror or type(exc).__name__}"))
         return None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        errors.append(ConfigError(path, line, "", f"not valid YAML: {exc.problem or exc}"))
+        problem = (exc.problem or exc.context or "syntax error")[:MAX_PROBLEM_CHARS]
+        errors.append(ConfigError(path, line, "", f"not valid YAML: {problem}"))
         return None
-    except yaml.YAMLError as exc:
-        errors.append(ConfigError(path, None, "", f"not valid YAML: {exc}"))
+    except yaml.reader.ReaderError as exc:
+        errors.append(ConfigError(path, None, "", (
+            f"not valid YAML: it contains a character YAML does not allow (#x{exc.character:04x}); "
+            "remove it"
+        )))
+        return None
+    except (yaml.YAMLError, ValueError, TypeError, RecursionError) as exc:
+        errors.append(ConfigError(path, None, "", f"not valid YAML ({type(exc).__name__})"))
         return None
     for key_path, line, key in doc.duplicates:
-        errors.append(ConfigError(path, line, _dotted(key_path), f"key {key!r} appears twice; keep one"))
+        message = f"key {_shown_key(key)!r} appears twice; keep one"
+        errors.append(ConfigError(path, line, _dotted(key_path), message))
     return doc
+
+
+def _camera_roots(path: Path) -> tuple[Path, ...]:
+    """Where a camera file's link may point: the config folder (cameras/ is inside it) or cameras/."""
+    return (path.parent.parent, path.parent)
 
 
 def _substitute_env(doc: YamlDocument, errors: list[ConfigError]) -> Any:
@@ -147,7 +176,7 @@ def _substitute_env(doc: YamlDocument, errors: list[ConfigError]) -> Any:
     def lookup(name: str, path: KeyPath) -> str:
         if not _ENV_NAME.match(name):
             errors.append(ConfigError(doc.path, doc.line_of(path), _dotted(path),
-                                      f"${{{name}}} is not a valid environment variable name"))
+                                      "a ${...} reference here is not a valid environment variable name"))
             return ""
         if name not in os.environ:
             errors.append(ConfigError(doc.path, doc.line_of(path), _dotted(path), (
@@ -166,8 +195,19 @@ def _validate(model: type[BaseModel], data: Any, doc: YamlDocument, errors: list
         for item in exc.errors(include_input=False, include_url=False):
             loc = tuple(part for part in item["loc"] if isinstance(part, str | int))
             loc = _strip_type_tags(loc, data)
-            errors.append(ConfigError(doc.path, doc.line_of(loc), _dotted(loc), _message(item)))
+            message = _message(item) + _typed_hint(doc, loc, item["type"])
+            errors.append(ConfigError(doc.path, doc.line_of(loc), _dotted(loc), message))
         return None
+
+
+def _typed_hint(doc: YamlDocument, loc: KeyPath, kind: str) -> str:
+    """'; YAML read 1320 as a number: write "22:00" in quotes': what was read and how to write it."""
+    typed = doc.typed.get(loc)
+    if typed is None or kind not in _WANTS_TEXT:
+        return ""
+    became, text = typed
+    shown = text or "nothing"
+    return f" (YAML read {shown} here as {became}; to mean the text, write it in quotes: \"{text}\")"
 
 
 def _strip_type_tags(loc: KeyPath, data: Any) -> KeyPath:
@@ -201,7 +241,13 @@ def _message(item: Any) -> str:
 
 
 def _dotted(path: KeyPath) -> str:
-    return ".".join(str(part) for part in path)
+    """``zones.0.polygon``; a part that is no key name (a pasted line of some other file) shows as ``?``."""
+    return ".".join(_shown_key(part) for part in path)
+
+
+def _shown_key(part: str | int) -> str:
+    text = str(part)
+    return text if _KEY_LIKE.match(text) else "?"
 
 
 # --- site --------------------------------------------------------------------------------------------
@@ -299,10 +345,23 @@ def _check_objects(
 # --- cameras -------------------------------------------------------------------------------------
 
 
+def _load_camera_contained(
+    path: Path, config: WawaiConfig, labels: set[str] | None, label_source: str, errors: list[ConfigError]
+) -> CameraConfig | None:
+    """``_load_camera``, with the promise kept even for a fault nobody foresaw: whatever a camera file
+    holds, it is left out with one line while the other cameras load."""
+    try:
+        return _load_camera(path, config, labels, label_source, errors)
+    except Exception as exc:
+        log.debug("camera file %s: unexpected fault while loading", path, exc_info=True)
+        errors.append(ConfigError(path, None, "", f"cannot be loaded ({type(exc).__name__}); check the file"))
+        return None
+
+
 def _load_camera(
     path: Path, config: WawaiConfig, labels: set[str] | None, label_source: str, errors: list[ConfigError]
 ) -> CameraConfig | None:
-    doc = _read(path, errors)
+    doc = _read(path, errors, _camera_roots(path))
     if doc is None:
         return None
     data = _substitute_env(doc, errors)

@@ -21,7 +21,7 @@ SCHEDULE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)  # no NaN, no infinity
 
 
 ByteSize = Annotated[int, Field(ge=0)]
@@ -138,6 +138,17 @@ class WebSection(Strict):
     login_window_seconds: float = Field(default=900, gt=0)
     login_max_failures_per_user: int = Field(default=5, ge=1)
     login_max_failures_per_address: int = Field(default=20, ge=1)
+    # Hardening (issue 17): live views open at once, per user and in total (beyond: 503, Retry-After).
+    live_max_sessions_per_user: int = Field(default=32, ge=1)
+    live_max_sessions: int = Field(default=200, ge=1)
+    # Addresses (or CIDR networks) of reverse proxies whose X-Forwarded-For / -Proto is believed.
+    trusted_proxies: list[str] = Field(default_factory=list)
+    # Heavy work in its own bounded pools (wawai.workpool), beyond workers + queue: 503 + Retry-After.
+    export_workers: int = Field(default=2, ge=1, le=64)
+    export_queue: int = Field(default=8, ge=0, le=10_000)
+    exports_per_user: int = Field(default=2, ge=1)
+    login_workers: int = Field(default=2, ge=1, le=64)
+    login_queue: int = Field(default=64, ge=0, le=10_000)
 
 
 class DetectorSection(Strict):

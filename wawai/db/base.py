@@ -7,6 +7,8 @@ as-is.
 
 from __future__ import annotations
 
+import contextlib
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -62,12 +64,31 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+PRIVATE_MODE = 0o600
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def _private_file(path: Path) -> None:
+    """The database file (and its WAL) readable by this user only: it holds password hashes and the audit.
+
+    SQLite creates the -wal and -shm files with the main file's mode, so creating that one 0600 is
+    enough; files left world-readable by an older version are tightened.
+    """
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_NOFOLLOW, PRIVATE_MODE))
+    for candidate in (path, *(path.with_name(path.name + suffix) for suffix in SQLITE_SIDE_FILES)):
+        with contextlib.suppress(OSError):
+            if candidate.stat().st_mode & 0o077:
+                candidate.chmod(PRIVATE_MODE)
+
+
 def create_db_engine(url: str) -> Engine:
     """An engine for ``url``; for SQLite files the parent folder is created and WAL is switched on."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(parsed.database))
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections import Counter
 from typing import Any
 
 from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
@@ -32,6 +33,10 @@ class OfferError(ValueError):
     """The offer cannot be answered (not SDP, no video, no H.264)."""
 
 
+class LiveBusy(Exception):
+    """Too many live views open (per user or in total); the caller answers 503 with Retry-After."""
+
+
 class LiveRelay:
     def __init__(
         self,
@@ -51,6 +56,7 @@ class LiveRelay:
         # Replay the GOP in progress to a new viewer (off only to measure what it saves: bench/live.py).
         self._instant_start = instant_start
         self._sessions: dict[str, ViewerSession] = {}
+        self._opening: Counter[str] = Counter()  # offers being answered, per user: they count as open
         self._transcoders: dict[str, SharedTranscoder] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._configuration: Any = None
@@ -59,15 +65,39 @@ class LiveRelay:
     def session(self, session_id: str) -> ViewerSession | None:
         return self._sessions.get(session_id)
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self, camera_ids: set[str] | None = None) -> dict[str, Any]:
+        """Counters; with ``camera_ids``, only of those cameras (a group-limited user sees no others)."""
+        def shown(camera_id: str) -> bool:
+            return camera_ids is None or camera_id in camera_ids
+
+        transcoders = [t for cid, t in self._transcoders.items() if shown(cid)]
         return {
-            "sessions": len(self._sessions),
-            "transcoders": len(self._transcoders),
-            "transcoded_viewers": sum(t.viewers() for t in self._transcoders.values()),
+            "sessions": sum(1 for s in self._sessions.values() if shown(s.camera_id)),
+            "transcoders": len(transcoders),
+            "transcoded_viewers": sum(t.viewers() for t in transcoders),
         }
 
     async def open_view(self, camera_id: str, stream: str, offer_sdp: str, user_name: str) -> ViewerSession:
-        """Answer a WHEP offer for ``camera_id``; raises KeyError (unknown camera) or OfferError."""
+        """Answer a WHEP offer for ``camera_id``; raises KeyError (unknown camera), OfferError or LiveBusy.
+
+        The caps (``web.live_max_sessions``, ``web.live_max_sessions_per_user``) are checked and the slot
+        taken in one step on the event loop, so concurrent offers cannot pass them together.
+        """
+        open_for_user = sum(1 for s in self._sessions.values() if s.user_name == user_name)
+        if open_for_user + self._opening[user_name] >= self._web.live_max_sessions_per_user:
+            limit = self._web.live_max_sessions_per_user
+            raise LiveBusy(f"you have {limit} live views open; close one first")
+        if len(self._sessions) + self._opening.total() >= self._web.live_max_sessions:
+            raise LiveBusy("the server has as many live views open as it serves; try again shortly")
+        self._opening[user_name] += 1
+        try:
+            return await self._open_view(camera_id, stream, offer_sdp, user_name)
+        finally:
+            self._opening[user_name] -= 1
+            if self._opening[user_name] <= 0:
+                del self._opening[user_name]
+
+    async def _open_view(self, camera_id: str, stream: str, offer_sdp: str, user_name: str) -> ViewerSession:
         if self._configuration is None:
             self._configuration = ice.configure(self._web)
         self._loop = asyncio.get_running_loop()

@@ -7,11 +7,14 @@ import math
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from wawai import accounts
 from wawai.audit import record
 from wawai.db.users import User
-from webui.deps import Ctx, CurrentUser, DbSession
+from wawai.stage import StageContext
+from wawai.workpool import PoolFull
+from webui.deps import Ctx, CurrentUser, DbSession, Pools, busy
 from webui.models import LoginAnswer, Ok, UserInfo
 from webui.security import CSRF_COOKIE, SESSION_COOKIE
 
@@ -33,32 +36,17 @@ def client_address(request: Request) -> str:
 
 
 @router.post("/api/auth/login", response_model=LoginAnswer)
-def login(
-    body: LoginRequest, request: Request, response: Response, ctx: Ctx, db: DbSession
+async def login(
+    body: LoginRequest, request: Request, response: Response, ctx: Ctx, pools: Pools
 ) -> dict[str, object]:
-    web = ctx.config.site.web
+    """The password check (argon2, slow on purpose) runs in the sign-in pool, never in the threads that
+    answer other requests; a full pool answers 503 with Retry-After."""
     address = client_address(request)
-    wait = accounts.login_blocked_for(
-        db, body.name, address, window_seconds=web.login_window_seconds,
-        max_per_user=web.login_max_failures_per_user, max_per_address=web.login_max_failures_per_address,
-    )
-    if wait > 0:
-        log.warning("login for %r from %s refused: too many failed attempts", body.name, address)
-        raise HTTPException(
-            status_code=429, detail="too many failed sign-ins; wait and try again",
-            headers={"Retry-After": str(max(1, math.ceil(wait)))},
-        )
-    user = accounts.authenticate(db, body.name, body.password)
-    accounts.record_login(db, body.name, address, success=user is not None)
-    if user is None:
-        # Failed sign-ins are audited too (the name as typed; never the password).
-        record(db, body.name, "auth.failed", address=address)
-        db.commit()
-        log.warning("failed login for %r from %s", body.name, address)
-        raise HTTPException(status_code=401, detail="wrong user name or password")
-    new = accounts.create_web_session(db, user, web.session_hours)
-    record(db, user.name, "auth.login", address=address)
-    db.commit()
+    try:
+        user, new = await pools.logins.run(_sign_in, ctx, body, address)
+    except PoolFull as exc:
+        raise busy(exc) from None
+    web = ctx.config.site.web
     secure = request.url.scheme == "https"
     max_age = int(web.session_hours * 3600)
     response.set_cookie(SESSION_COOKIE, new.cookie, max_age=max_age, httponly=True, samesite="strict",
@@ -67,6 +55,40 @@ def login(
     response.set_cookie(CSRF_COOKIE, new.csrf, max_age=max_age, httponly=False, samesite="strict",
                         secure=secure, path="/")
     return {"user": user_json(user), "csrf": new.csrf}
+
+
+def _sign_in(ctx: StageContext, body: LoginRequest, address: str) -> tuple[User, accounts.NewSession]:
+    """Blocking: reserve the attempt, check the password, open the session (raises 401/429)."""
+    with ctx.sessions() as db:
+        return _sign_in_with(db, ctx, body, address)
+
+
+def _sign_in_with(
+    db: Session, ctx: StageContext, body: LoginRequest, address: str
+) -> tuple[User, accounts.NewSession]:
+    web = ctx.config.site.web
+    wait, attempt = accounts.reserve_login(
+        db, body.name, address, window_seconds=web.login_window_seconds,
+        max_per_user=web.login_max_failures_per_user, max_per_address=web.login_max_failures_per_address,
+    )
+    if attempt is None:
+        log.warning("login for %r from %s refused: too many failed attempts", body.name, address)
+        raise HTTPException(
+            status_code=429, detail="too many failed sign-ins; wait and try again",
+            headers={"Retry-After": str(max(1, math.ceil(wait)))},
+        )
+    user = accounts.authenticate(db, body.name, body.password)
+    if user is None:
+        # Failed sign-ins are audited too (the name as typed; never the password).
+        record(db, body.name, "auth.failed", address=address)
+        db.commit()
+        log.warning("failed login for %r from %s", body.name, address)
+        raise HTTPException(status_code=401, detail="wrong user name or password")
+    accounts.login_succeeded(db, attempt)
+    new = accounts.create_web_session(db, user, web.session_hours)
+    record(db, user.name, "auth.login", address=address)
+    db.commit()
+    return user, new
 
 
 @router.post("/api/auth/logout", response_model=Ok)

@@ -23,6 +23,7 @@ from wawai.geo import nearest_cameras
 from webui.deps import Ctx, CurrentUser, DbSession, incident_for, visible_cameras
 from webui.incident_filters import IncidentFilter, incident_query, newest_first, present, seen_ids
 from webui.models import IncidentInfo, IncidentPage, binary
+from webui.params import PageNumber, page_or_400
 
 router = APIRouter()
 
@@ -35,10 +36,11 @@ def list_incidents(
     ctx: Ctx,
     db: DbSession,
     wanted: Annotated[IncidentFilter, Query()],
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageNumber = 1,
     per_page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 ) -> dict[str, Any]:
     """Newest first, within the user's departments; ``seen`` is the caller's own mark."""
+    page = page_or_400(page)
     query = incident_query(user, ctx, wanted)
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = db.scalars(newest_first(query).offset((page - 1) * per_page).limit(per_page)).all()

@@ -17,12 +17,14 @@ from starlette.concurrency import run_in_threadpool
 
 from wawai import audit
 from wawai.stage import CAMERA_LISTENERS_SERVICE, StageContext
-from webui.deps import Ctx, CurrentUser, SupervisorUser, camera_for
+from webui.deps import Ctx, CurrentUser, SupervisorUser, camera_for, visible_cameras
 from webui.live import LiveRelay, OfferError
+from webui.live.relay import LiveBusy
 from webui.models import IceServers, LiveStats, binary
 
 LIVE_SERVICE = "live"  # ctx.services[LIVE_SERVICE]: the app's LiveRelay
 MAX_OFFER_BYTES = 64 * 1024
+LIVE_RETRY_AFTER_SECONDS = 5  # a view that never connects is reclaimed within the connect timeout
 
 
 @asynccontextmanager
@@ -75,6 +77,9 @@ async def open_live_view(
         raise HTTPException(status_code=400, detail=str(exc)) from exc
     except KeyError as exc:
         raise HTTPException(status_code=404, detail=f"camera {camera_id!r} is not running") from exc
+    except LiveBusy as exc:
+        raise HTTPException(status_code=503, detail=str(exc),
+                            headers={"Retry-After": str(LIVE_RETRY_AFTER_SECONDS)}) from exc
     detail = {"stream": session.stream, "mode": session.mode, "view": session.id}
     await run_in_threadpool(_audit_view, ctx, user.name, camera_id, detail)
     return Response(
@@ -102,7 +107,9 @@ async def close_live_view(session_id: str, request: Request, user: CurrentUser, 
 
 @router.get("/api/live/stats", response_model=LiveStats)
 def live_stats(request: Request, user: SupervisorUser, ctx: Ctx) -> dict[str, Any]:
-    return relay_for(request, ctx).stats()
+    """Counters of the cameras this user may see (site-wide only for users limited to no group)."""
+    visible = None if not user.groups else {camera.id for camera in visible_cameras(user, ctx)}
+    return relay_for(request, ctx).stats(visible)
 
 
 @router.get("/api/live/ice", response_model=IceServers)

@@ -14,9 +14,10 @@ from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from wawai import audit
-from wawai.recordings import SERVICE_NAME, ClipExporter, NothingRecorded, parse_time
+from wawai.recordings import SERVICE_NAME, ClipExporter, ClipResult, NothingRecorded, parse_time
 from wawai.stage import StageContext
-from webui.deps import Ctx, CurrentUser, DbSession, SupervisorUser, camera_or_removed_for
+from wawai.workpool import PoolFull
+from webui.deps import Ctx, CurrentUser, Pools, SupervisorUser, busy, camera_or_removed_for
 from webui.models import RecordingsOverview, binary
 
 router = APIRouter()
@@ -29,6 +30,22 @@ def _service(ctx: StageContext) -> ClipExporter:
     if service is None:
         raise HTTPException(status_code=503, detail="recording is not running on this node")
     return cast(ClipExporter, service)
+
+
+def _export(
+    ctx: StageContext, service: ClipExporter, user_name: str, camera_id: str, begin: float, finish: float
+) -> ClipResult:
+    """Blocking: write the clip and audit it (raises 404 when nothing was recorded)."""
+    output = ctx.storage / "exports" / f"{camera_id}-{int(begin)}-{int(finish)}-{uuid.uuid4().hex[:8]}.mp4"
+    try:
+        result = service.export_clip(camera_id, begin, finish, output)
+    except NothingRecorded as exc:
+        raise HTTPException(status_code=404, detail=f"nothing recorded for {camera_id} then") from exc
+    with ctx.sessions() as db:
+        audit.record(db, user_name, "recording.export", camera_id=camera_id, start=begin, end=finish,
+                     clip_start=result.start, clip_end=result.end, sha256=result.sha256, via="api")
+        db.commit()
+    return result
 
 
 def _range(start: str, end: str, limit: float | None = None) -> tuple[float, float]:
@@ -59,18 +76,22 @@ def recordings(camera_id: str, start: str, end: str, user: CurrentUser, ctx: Ctx
 
 @router.get("/api/recordings/{camera_id}/clip.mp4", response_class=FileResponse,
             responses=binary("video/mp4", "the clip; its SHA-256 in X-Content-SHA256"))
-def clip(camera_id: str, start: str, end: str, user: SupervisorUser, ctx: Ctx, db: DbSession) -> FileResponse:
-    """The range as one faststart MP4 (stream copy); its SHA-256 in ``X-Content-SHA256``. Audited."""
+async def clip(
+    camera_id: str, start: str, end: str, user: SupervisorUser, ctx: Ctx, pools: Pools
+) -> FileResponse:
+    """The range as one faststart MP4 (stream copy); its SHA-256 in ``X-Content-SHA256``. Audited.
+
+    The export runs in the export pool (``web.export_workers``, ``web.export_queue``,
+    ``web.exports_per_user``), not in the threads that answer other requests; beyond it: 503.
+    """
     camera_or_removed_for(user, camera_id, ctx)
     begin, finish = _range(start, end, MAX_CLIP_SECONDS)
-    output = ctx.storage / "exports" / f"{camera_id}-{int(begin)}-{int(finish)}-{uuid.uuid4().hex[:8]}.mp4"
+    service = _service(ctx)
     try:
-        result = _service(ctx).export_clip(camera_id, begin, finish, output)
-    except NothingRecorded as exc:
-        raise HTTPException(status_code=404, detail=f"nothing recorded for {camera_id} then") from exc
-    audit.record(db, user.name, "recording.export", camera_id=camera_id, start=begin, end=finish,
-                 clip_start=result.start, clip_end=result.end, sha256=result.sha256, via="api")
-    db.commit()
+        result = await pools.exports.run(_export, ctx, service, user.name, camera_id, begin, finish,
+                                         key=user.name)
+    except PoolFull as exc:
+        raise busy(exc) from None
     return FileResponse(
         result.path,
         media_type="video/mp4",
