@@ -3,12 +3,13 @@ trigger it, so it must not fill the error log (issue 17)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 
 import pytest
 import websockets
+
+from tests.support.waiting import run_coroutine
 
 
 @pytest.mark.parametrize(("query", "headers", "status"), [
@@ -26,7 +27,7 @@ def test_refused_handshake_is_not_an_error(live_server, caplog, query, headers, 
         return refused.value.response.status_code
 
     with caplog.at_level(logging.DEBUG):
-        assert asyncio.run(connect()) == status
+        assert run_coroutine(connect()) == status
         # The server logs after its handler returns, which can be just after the client has its answer.
         time.sleep(0.5)
     errors = [record for record in caplog.records if record.levelno >= logging.ERROR]

@@ -7,6 +7,7 @@ import threading
 
 import pytest
 
+from tests.support.waiting import run_coroutine
 from wawai.workpool import PoolFull, WorkPool
 
 
@@ -33,7 +34,7 @@ def test_refuses_beyond_workers_plus_queue_and_per_key():
         return refused
 
     try:
-        assert asyncio.run(scenario()) == [7, 7, True, 0]
+        assert run_coroutine(scenario()) == [7, 7, True, 0]
     finally:
         pool.close()
 
@@ -50,6 +51,6 @@ def test_an_error_in_the_job_frees_its_slot():
         return await pool.run(lambda: 42)
 
     try:
-        assert asyncio.run(scenario()) == 42
+        assert run_coroutine(scenario()) == 42
     finally:
         pool.close()

@@ -206,8 +206,12 @@ def test_clip_plays_from_within_one_gop_of_its_pre_roll(node, pages, incident) -
     ident = incident["message"]["id"]
     page = pages["sup-a"]
     page.goto(f"{node.url}/static/incident.html?id={ident}")
-    page.wait_for_function("""() => { const v = document.querySelector('#incident-clip video');
-        return v && v.currentTime > 1.0; }""", timeout=30_000)
+    # The shared player marks the wall-clock time of the first frame it showed; then the clip plays on.
+    page.wait_for_function("() => document.querySelector('#incident-clip').dataset.clipStart",
+                           timeout=30_000)
+    began = page.evaluate("() => document.querySelector('#incident-clip video').currentTime")
+    advanced = "(t0) => document.querySelector('#incident-clip video').currentTime > t0 + 1.0"
+    page.wait_for_function(advanced, arg=began, timeout=30_000)
     clip_start = float(page.get_attribute("#incident-clip", "data-clip-start"))
     pre_roll = incident["message"]["incident"]["clip_start"]
     assert pre_roll - GOP_SECONDS - 0.05 <= clip_start <= pre_roll + 0.001

@@ -111,7 +111,7 @@ def test_cap_alert_draft_actual_and_cancel(client, users, wawai_config, sessions
     assert OFFSET_TIME.match(feed.findtext("a:updated", namespaces=atom) or "")
 
     hidden = incidents.raise_one("south-gate")
-    assert client.get(f"/api/cap/{hidden}.xml", headers=auth(users, "operator")).status_code == 403
+    assert client.get(f"/api/cap/{hidden}.xml", headers=auth(users, "operator")).status_code == 404
     incidents.rule = incidents.rule.model_copy(update={"severity": "low"})
     minor = incidents.raise_one()
     answer = client.get(f"/api/cap/{minor}.xml", headers=auth(users, "admin"))
