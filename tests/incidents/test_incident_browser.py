@@ -207,7 +207,7 @@ def test_clip_plays_from_within_one_gop_of_its_pre_roll(node, pages, incident) -
     page = pages["sup-a"]
     page.goto(f"{node.url}/static/incident.html?id={ident}")
     # The shared player marks the wall-clock time of the first frame it showed; then the clip plays on.
-    page.wait_for_function("() => document.querySelector('#incident-clip').dataset.clipStart",
+    page.wait_for_function("() => document.querySelector('#incident-clip')?.dataset.clipStart",
                            timeout=30_000)
     began = page.evaluate("() => document.querySelector('#incident-clip video').currentTime")
     advanced = "(t0) => document.querySelector('#incident-clip video').currentTime > t0 + 1.0"
@@ -342,7 +342,8 @@ def test_every_page_in_both_languages_inert_and_screenshotted(node, pages, incid
         page.goto(f"{node.url}/static/queue.html")
         page.wait_for_selector("#language-select")
         if page.eval_on_selector("#language-select", "s => s.value") != language:
-            page.select_option("#language-select", language)
+            with page.expect_navigation():  # the switch reloads the page in the new language
+                page.select_option("#language-select", language)
             page.wait_for_function("(lang) => document.documentElement.lang === lang", arg=language)
         for path in PAGE_PATHS:
             page.goto(node.url + path.format(id=ident))
