@@ -73,17 +73,22 @@ def make_users(sessions: sessionmaker[Session]) -> dict[str, str]:
     return tokens
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    root = tmp_path_factory.mktemp("incident-site")
+def build_site(root: Path) -> Site:
+    """The department cameras' config, a migrated database, a hub (not started) and one user per role."""
     config_dir = write_config(root, cameras=cameras_yaml(), site=site_yaml(root))
     config = load_config(config_dir)
     upgrade(config.database_url)
     sessions = make_sessionmaker(config.database_url)
     bus = EventBus()
     ctx = StageContext(config=config, hub=camera_ingest.create_hub(config, bus), bus=bus, sessions=sessions)
-    yield Site(root, config_dir, ctx, sessions, make_users(sessions))
-    sessions.kw["bind"].dispose()
+    return Site(root, config_dir, ctx, sessions, make_users(sessions))
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    built = build_site(tmp_path_factory.mktemp("incident-site"))
+    yield built
+    built.sessions.kw["bind"].dispose()
 
 
 @pytest.fixture(scope="module")

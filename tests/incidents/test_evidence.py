@@ -16,20 +16,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-import camera_ingest
 import recorder
 from recorder.index import SegmentIndex
 from recorder.retention import Retention
 from recorder.segmenter import Segmenter
-from tests.incidents.conftest import Site, add_incident, cameras_yaml, make_users, site_yaml
+from tests.incidents.conftest import Site, add_incident, build_site
 from tests.recorder.clips import RECORDED_START, clip, media_packets
-from tests.support.app_fixtures import write_config
-from wawai.bus import EventBus
 from wawai.cli import main
-from wawai.config.loader import load_config
 from wawai.db.audit import AuditEntry
-from wawai.db.base import make_sessionmaker
-from wawai.db.migrate import upgrade
 from wawai.db.recordings import RecordingSegment
 from wawai.evidence import site_key, verify_package
 from wawai.stage import StageContext
@@ -46,18 +40,12 @@ def record(ctx: StageContext, camera: str, start: float) -> None:
 
 @pytest.fixture(scope="module")
 def recorded_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    root = tmp_path_factory.mktemp("evidence-site")
-    config_dir = write_config(root, cameras=cameras_yaml(), site=site_yaml(root))
-    config = load_config(config_dir)
-    upgrade(config.database_url)
-    sessions = make_sessionmaker(config.database_url)
-    bus = EventBus()
-    ctx = StageContext(config=config, hub=camera_ingest.create_hub(config, bus), bus=bus, sessions=sessions)
-    recorder.create_stage(ctx)  # registers the recordings service (no camera is read)
-    record(ctx, "putr-cam", RECORDED_START)
-    record(ctx, "rsu-cam", RECORDED_START)
-    yield Site(root, config_dir, ctx, sessions, make_users(sessions))
-    sessions.kw["bind"].dispose()
+    built = build_site(tmp_path_factory.mktemp("evidence-site"))
+    recorder.create_stage(built.ctx)  # registers the recordings service (no camera is read)
+    record(built.ctx, "putr-cam", RECORDED_START)
+    record(built.ctx, "rsu-cam", RECORDED_START)
+    yield built
+    built.sessions.kw["bind"].dispose()
 
 
 @pytest.fixture(scope="module")
