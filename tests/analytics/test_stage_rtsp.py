@@ -3,8 +3,10 @@ ingest hub, into the database, the snapshots and the API. Expected counts: see R
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -44,6 +46,9 @@ TOLERANCE = {
     "post-loiter": range(1, 5),
     "walkway-at-night": range(0, 1),  # schedule 22:00-05:00, the injected clock says noon
 }
+WINDOW = 30.0  # the clip's length: 30 s of the loop hold every moment of it once
+KEPT_UP_SHARE = 0.9  # of detect.fps x WINDOW: frames a window must have had analysed to count
+KEPT_UP_DEADLINE = 300.0  # unloaded, the first window is the one (30 s); loaded, a later one may be
 
 
 def camera_yaml(url: str, **detect: Any) -> str:
@@ -123,19 +128,59 @@ def node_factory(tmp_path: Path) -> Iterator[Any]:
         node.stop()
 
 
+@dataclass(frozen=True)
+class Sample:
+    at: float  # capture time of the last frame analysed
+    frames: int  # frames analysed so far
+    lost: int  # frames dropped before analysis plus detector runs that failed (queue full under load)
+
+
+def sample(pipeline: Any) -> Sample | None:
+    stats = pipeline.stats
+    if stats.first_frame_at is None or stats.last_frame_at is None:
+        return None
+    return Sample(stats.last_frame_at, stats.frames, stats.frame_drops + stats.detect_failures)
+
+
+def kept_up_window(pipeline: Any, fps: float, deadline: float) -> tuple[float, float]:
+    """The first ``WINDOW`` seconds of footage (capture time) that the stage analysed in full: at least
+    ``KEPT_UP_SHARE`` of ``fps`` x WINDOW frames, none dropped, no detector run lost.
+
+    The footage counts hold for a stage that sees the footage; on a loaded machine it may fall behind
+    for a while (it drops frames rather than lag, by design), and the incidents of that stretch say
+    nothing about the rules. The windows are picked by that measure alone, never by their counts.
+    """
+    samples: list[Sample] = []
+    candidate = 0  # index in ``samples`` of the window start being judged
+    ends = time.monotonic() + deadline
+    while time.monotonic() < ends:
+        now = sample(pipeline)
+        if now is not None and not samples:
+            first = pipeline.stats.first_frame_at
+            samples.append(Sample(first - 1e-6, 0, 0))  # the first window starts with the first frame
+        if now is not None:
+            samples.append(now)
+        while candidate < len(samples):
+            start = samples[candidate]
+            end = next((s for s in samples[candidate + 1:] if s.at >= start.at + WINDOW), None)
+            if end is None:
+                break
+            if end.frames - start.frames >= KEPT_UP_SHARE * fps * WINDOW and end.lost == start.lost:
+                return start.at, start.at + WINDOW
+            candidate += 1
+        time.sleep(0.2)
+    raise AssertionError(f"the stage never analysed {WINDOW:.0f} s of footage in full within "
+                         f"{deadline:.0f} s: {pipeline.status()}")
+
+
+@pytest.mark.timeout(600)
 def test_walkway_over_rtsp_incidents_offline_and_api(rtsp_server_private, node_factory, tmp_path: Path):
     server = rtsp_server_private
     node = node_factory({"vt.yaml": camera_yaml(server.url("vtest30"))}, site_yaml(tmp_path))
     pipeline = node.stage.pipelines["vt"]
 
-    def analysed_seconds() -> float:
-        first, last = pipeline.stats.first_frame_at, pipeline.stats.last_frame_at
-        return 0.0 if first is None or last is None else last - first
-
-    assert wait_until(lambda: analysed_seconds() >= 30.0, timeout=90), pipeline.status()
-    assert pipeline.stats.first_frame_at is not None
-    window_end = pipeline.stats.first_frame_at + 30.0
-    incidents = [i for i in node.incidents() if i.started_at.timestamp() < window_end]
+    window_start, window_end = kept_up_window(pipeline, fps=5, deadline=KEPT_UP_DEADLINE)
+    incidents = [i for i in node.incidents() if window_start < i.started_at.timestamp() <= window_end]
     counts = Counter(i.rule for i in incidents)
     for rule, allowed in TOLERANCE.items():
         assert counts[rule] in allowed, f"{rule}: {counts[rule]}, expected {allowed}; all: {counts}"

@@ -16,6 +16,9 @@ from wawai.media import MediaPacket
 from wawai.status import CameraState
 
 CLIP = "video/vtest_640x480_30s_h264.mp4"
+# The deadline for conditions no issue puts a time on (an error state, a paced rate reached): wait_until
+# returns as soon as they hold, so this only decides how long a loaded machine may take.
+GENEROUS = 30.0
 
 
 @pytest.fixture(scope="module")
@@ -48,19 +51,19 @@ def test_file_loops_with_monotonic_timestamps(short_clip: Path, make_hub: HubFac
 
 def test_file_is_paced_at_its_own_rate(short_clip: Path, make_hub: HubFactory):
     hub, _ = make_hub(cam={"main": str(short_clip), "loop": True})
-    assert wait_until(lambda: (hub.status("cam").streams["main"].fps or 0) > 0, 5.0)
-    assert wait_until(lambda: 8 <= (hub.status("cam").streams["main"].fps or 0) <= 12, 6.0)
+    assert wait_until(lambda: (hub.status("cam").streams["main"].fps or 0) > 0, GENEROUS)
+    assert wait_until(lambda: 8 <= (hub.status("cam").streams["main"].fps or 0) <= 12, GENEROUS)
 
 
 def test_file_without_loop_ends_offline(short_clip: Path, make_hub: HubFactory):
     hub, _ = make_hub(cam={"main": str(short_clip)})
-    assert wait_until(lambda: hub.status("cam").state == CameraState.OFFLINE, 8.0)
+    assert wait_until(lambda: hub.status("cam").state == CameraState.OFFLINE, GENEROUS)
     assert hub.status("cam").streams["main"].last_error == "end of file"
 
 
 def test_missing_file_is_an_error(tmp_path: Path, make_hub: HubFactory):
     hub, _ = make_hub(cam={"main": str(tmp_path / "nope.mp4")})
-    assert wait_until(lambda: hub.status("cam").state == CameraState.ERROR, 3.0)
+    assert wait_until(lambda: hub.status("cam").state == CameraState.ERROR, GENEROUS)
     assert "file not found" in (hub.status("cam").streams["main"].last_error or "")
 
 
@@ -68,7 +71,7 @@ def test_not_a_video_file_is_an_error(tmp_path: Path, make_hub: HubFactory):
     text = tmp_path / "notes.mp4"
     text.write_text("not a video\n" * 100)
     hub, _ = make_hub(cam={"main": str(text)})
-    assert wait_until(lambda: hub.status("cam").state == CameraState.ERROR, 3.0)
+    assert wait_until(lambda: hub.status("cam").state == CameraState.ERROR, GENEROUS)
     assert "not a video" in (hub.status("cam").streams["main"].last_error or "")
 
 
@@ -76,10 +79,10 @@ def test_one_camera_failing_does_not_touch_another(short_clip: Path, tmp_path: P
     hub, _ = make_hub(
         good={"main": str(short_clip), "loop": True}, bad={"main": str(tmp_path / "missing.mp4")}
     )
-    assert wait_until(lambda: hub.status("bad").state == CameraState.ERROR, 3.0)
-    assert wait_until(lambda: hub.status("good").state == CameraState.ONLINE, 3.0)
+    assert wait_until(lambda: hub.status("bad").state == CameraState.ERROR, GENEROUS)
+    assert wait_until(lambda: hub.status("good").state == CameraState.ONLINE, GENEROUS)
     sub = hub.subscribe_packets("good", name="t")
-    assert sub.queue.get(timeout=5) is not None
+    assert sub.queue.get(timeout=GENEROUS) is not None
 
 
 def test_sub_stream_feeds_frames(short_clip: Path, make_hub: HubFactory, tmp_path: Path):
@@ -107,7 +110,7 @@ def test_sub_stream_feeds_frames(short_clip: Path, make_hub: HubFactory, tmp_pat
     hub, _ = make_hub(cam={"main": str(short_clip), "sub": str(small), "loop": True})
     assert hub.stream_names("cam") == ["main", "sub"]
     frames = hub.subscribe_frames("cam", name="analytics", fps=2, max_width=1280)
-    frame = frames.queue.get(timeout=5)
+    frame = frames.queue.get(timeout=GENEROUS)
     assert frame is not None and frame.stream == "sub" and frame.image.shape == (240, 320, 3)
 
 
@@ -153,7 +156,7 @@ def test_keyframe_mode_decodes_only_keyframes_and_resumes_without_waiting(
     frames = hub.subscribe_frames("cam", name="analytics", fps=5, max_width=320, maxsize=100)
     frames.set_keyframes_only(True)
     producer = hub._session("cam", "main").frames  # what the decoder did, not only what arrived
-    assert frames.queue.get(timeout=5) is not None
+    assert frames.queue.get(timeout=GENEROUS) is not None
     decoded_before = producer.decoded
     quiet: list = []
     assert wait_until(lambda: len(drain(frames.queue, quiet, 0.1)) >= 3, 10.0)
