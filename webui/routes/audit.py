@@ -22,6 +22,7 @@ from wawai import audit
 from wawai.audit_chain import canonical
 from wawai.db.audit import AuditEntry
 from webui.deps import AdminUser, DbSession
+from webui.models import AuditPage, AuditVerify, media
 
 router = APIRouter()
 
@@ -64,7 +65,7 @@ def _json(entry: AuditEntry) -> dict[str, Any]:
             "camera": entry.camera_id, "detail": entry.detail, "hash": entry.hash}
 
 
-@router.get("/api/audit")
+@router.get("/api/audit", response_model=AuditPage)
 def list_audit(user: AdminUser, db: DbSession, wanted: Annotated[AuditFilter, Query()],
                page: Annotated[int, Query(ge=1)] = 1,
                per_page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100) -> dict[str, Any]:
@@ -93,14 +94,15 @@ def _csv_rows(db: Session, query: Select[AuditEntry]) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-@router.get("/api/audit.csv")
+@router.get("/api/audit.csv", response_class=StreamingResponse,
+            responses={200: {"content": media("text/csv"), "description": "the filtered log as CSV"}})
 def audit_csv(user: AdminUser, db: DbSession, wanted: Annotated[AuditFilter, Query()]) -> StreamingResponse:
     rows = list(_csv_rows(db, _query(wanted)))  # read inside the request's session
     return StreamingResponse(iter(rows), media_type="text/csv; charset=utf-8",
                              headers={"Content-Disposition": 'attachment; filename="wawai-audit.csv"'})
 
 
-@router.get("/api/audit/verify")
+@router.get("/api/audit/verify", response_model=AuditVerify)
 def verify_audit(user: AdminUser, db: DbSession) -> dict[str, Any]:
     report = audit.verify(db)
     return {"ok": report.ok, "rows": report.rows, "head": report.head, "problem": report.problem,

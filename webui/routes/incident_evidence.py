@@ -15,11 +15,13 @@ from wawai.evidence import EvidenceBusy, fingerprint, public_pem, site_key
 from wawai.evidence_export import export_evidence
 from wawai.recordings import SERVICE_NAME, ClipExporter, NothingRecorded
 from webui.deps import Ctx, CurrentUser, DbSession, SupervisorUser, incident_for
+from webui.models import EvidenceKey, binary
 
 router = APIRouter()
 
 
-@router.post("/api/incidents/{incident_id}/evidence")
+@router.post("/api/incidents/{incident_id}/evidence", response_class=FileResponse,
+             responses=binary("application/zip", "the signed evidence package (SHA-256: X-Content-SHA256)"))
 def evidence(incident_id: int, user: SupervisorUser, ctx: Ctx, db: DbSession) -> FileResponse:
     incident = incident_for(user, incident_id, ctx, db)
     service = ctx.services.get(SERVICE_NAME)
@@ -43,7 +45,7 @@ def evidence(incident_id: int, user: SupervisorUser, ctx: Ctx, db: DbSession) ->
                         background=BackgroundTask(package.path.unlink, missing_ok=True))
 
 
-@router.get("/api/evidence/pubkey")
+@router.get("/api/evidence/pubkey", response_model=EvidenceKey)
 def pubkey(user: CurrentUser, ctx: Ctx) -> dict[str, Any]:
     key = site_key(ctx.storage)
     return {"algorithm": "Ed25519", "public_key": public_pem(key), "fingerprint": fingerprint(key)}

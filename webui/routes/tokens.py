@@ -15,6 +15,7 @@ from wawai import accounts
 from wawai.audit import record
 from wawai.db.users import ApiToken
 from webui.deps import AdminUser, DbSession
+from webui.models import NewTokenAnswer, TokenInfo
 
 router = APIRouter()
 
@@ -31,12 +32,12 @@ def token_json(row: ApiToken) -> dict[str, Any]:
             "last_used_at": row.last_used_at.isoformat() if row.last_used_at else None}
 
 
-@router.get("/api/tokens")
+@router.get("/api/tokens", response_model=list[TokenInfo])
 def list_tokens(admin: AdminUser, db: DbSession) -> list[dict[str, Any]]:
     return [token_json(row) for row in accounts.list_tokens(db)]
 
 
-@router.post("/api/tokens", status_code=201)
+@router.post("/api/tokens", status_code=201, response_model=NewTokenAnswer)
 def create_token(body: NewToken, admin: AdminUser, db: DbSession) -> dict[str, Any]:
     user = accounts.find_user(db, body.user)
     if user is None:
