@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -23,6 +23,7 @@ from wawai.audit_chain import canonical
 from wawai.db.audit import AuditEntry
 from webui.deps import AdminUser, DbSession
 from webui.models import AuditPage, AuditVerify, media
+from webui.params import PageNumber, page_or_400, utc_or_400
 
 router = APIRouter()
 
@@ -38,10 +39,6 @@ class AuditFilter(BaseModel):
     until: datetime | None = None
 
 
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def _query(wanted: AuditFilter) -> Select[AuditEntry]:
     query = select(AuditEntry)
     if wanted.user is not None:
@@ -54,9 +51,9 @@ def _query(wanted: AuditFilter) -> Select[AuditEntry]:
     if wanted.camera is not None:
         query = query.where(AuditEntry.camera_id == wanted.camera)
     if wanted.since is not None:
-        query = query.where(AuditEntry.at >= _utc(wanted.since))
+        query = query.where(AuditEntry.at >= utc_or_400(wanted.since, "since"))
     if wanted.until is not None:
-        query = query.where(AuditEntry.at < _utc(wanted.until))
+        query = query.where(AuditEntry.at < utc_or_400(wanted.until, "until"))
     return query.order_by(AuditEntry.id.desc())
 
 
@@ -67,8 +64,9 @@ def _json(entry: AuditEntry) -> dict[str, Any]:
 
 @router.get("/api/audit", response_model=AuditPage)
 def list_audit(user: AdminUser, db: DbSession, wanted: Annotated[AuditFilter, Query()],
-               page: Annotated[int, Query(ge=1)] = 1,
+               page: PageNumber = 1,
                per_page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100) -> dict[str, Any]:
+    page = page_or_400(page)
     query = _query(wanted)
     total = db.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     rows = db.scalars(query.offset((page - 1) * per_page).limit(per_page)).all()

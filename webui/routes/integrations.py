@@ -9,7 +9,7 @@ POST /api/integrations/subscriptions/{name}/enable    admin: resume a subscripti
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
@@ -23,6 +23,7 @@ from wawai.integrations.service import build_channels, subscription_names
 from wawai.stage import StageContext
 from webui.deps import AdminUser, Ctx, CurrentUser, DbSession
 from webui.models import Delivery, DeliveryPage, EventSchema, ReplayAnswer, ReplayRequest
+from webui.params import DB_INT_MAX, db_id_exists, utc_or_400
 
 router = APIRouter()
 
@@ -30,10 +31,6 @@ router = APIRouter()
 def _subscriptions(ctx: StageContext, db: DbSession) -> list[SubscriptionFigures]:
     section = ctx.config.site.integrations
     return store.subscription_figures(db, subscription_names(ctx.config), section.failing_after)
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 @router.get("/api/integrations/schema.json", response_model=EventSchema)
@@ -50,15 +47,18 @@ def deliveries(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> DeliveryPage:
+    if offset > DB_INT_MAX:  # past 64 bits the driver raises instead of finding none
+        raise HTTPException(status_code=400, detail=f"offset is at most {DB_INT_MAX}")
     rows, total = store.list_deliveries(db, subscription=subscription, state=state.value if state else None,
-                                        since=_utc(since) if since else None, limit=limit, offset=offset)
+                                        since=utc_or_400(since, "since") if since else None, limit=limit,
+                                        offset=offset)
     return DeliveryPage(items=[Delivery(**store.delivery_json(row)) for row in rows], total=total,
                         subscriptions=_subscriptions(ctx, db), timezone=ctx.config.site.site.timezone)
 
 
 @router.post("/api/integrations/deliveries/{delivery_id}/replay", response_model=Delivery)
 def replay_one(delivery_id: int, user: AdminUser, db: DbSession) -> Delivery:
-    delivery = store.replay_delivery(db, delivery_id)
+    delivery = store.replay_delivery(db, delivery_id) if db_id_exists(delivery_id) else None
     if delivery is None:
         raise HTTPException(status_code=404, detail=f"no delivery {delivery_id}")
     audit.record(db, user.name, "integrations.replay", delivery=delivery_id,
@@ -75,9 +75,10 @@ def replay_since(body: ReplayRequest, user: AdminUser, ctx: Ctx, db: DbSession) 
         raise HTTPException(status_code=404, detail=f"no configured subscription {body.subscription!r}")
     names = [body.subscription] if body.subscription else configured
     filters = {channel.name: channel.filter for channel in build_channels(ctx.config)}
-    queued = store.replay_since(db, _utc(body.since), names,
+    since = utc_or_400(body.since, "since")
+    queued = store.replay_since(db, since, names,
                                 lambda name, kind, data: filters[name].matches(kind, data))
-    audit.record(db, user.name, "integrations.replay", since=_utc(body.since).isoformat(),
+    audit.record(db, user.name, "integrations.replay", since=since.isoformat(),
                  subscriptions=names, queued=queued)
     db.commit()
     store.wake_relay()

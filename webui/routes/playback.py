@@ -20,6 +20,7 @@ from wawai.mp4_boxes import init_size
 from wawai.recordings import parse_time
 from webui.deps import Ctx, CurrentUser, DbSession, camera_for
 from webui.models import Activity, binary
+from webui.params import db_id_exists
 from webui.playlist import MIME_TYPE, PlaylistEntry, build_playlist
 
 router = APIRouter()
@@ -68,7 +69,7 @@ def playlist(camera_id: str, start: str, end: str, user: CurrentUser, ctx: Ctx, 
 
 
 def _segment(db: DbSession, camera_id: str, segment_id: int) -> RecordingSegment:
-    row = db.get(RecordingSegment, segment_id)
+    row = db.get(RecordingSegment, segment_id) if db_id_exists(segment_id) else None
     if row is None or row.camera_id != camera_id:
         raise HTTPException(status_code=404, detail=f"no segment {segment_id} of camera {camera_id!r}")
     return row

@@ -16,6 +16,7 @@ from wawai.audit import record
 from wawai.db.users import ApiToken
 from webui.deps import AdminUser, DbSession
 from webui.models import NewTokenAnswer, TokenInfo
+from webui.params import db_id_exists
 
 router = APIRouter()
 
@@ -51,7 +52,7 @@ def create_token(body: NewToken, admin: AdminUser, db: DbSession) -> dict[str, A
 
 @router.delete("/api/tokens/{token_id}", status_code=204)
 def revoke_token(token_id: int, admin: AdminUser, db: DbSession) -> Response:
-    owner = accounts.revoke_token(db, token_id)
+    owner = accounts.revoke_token(db, token_id) if db_id_exists(token_id) else None
     if owner is None:
         raise HTTPException(status_code=404, detail=f"no token {token_id}")
     record(db, admin.name, "token.revoked", user=owner, token_id=token_id, via="web")
