@@ -117,9 +117,26 @@ def test_a_stranger_cannot_lock_an_operator_out(app, users):
     ("supervisor", "/api/recordings/north-gate/clip.mp4", {"start": "nan", "end": "nan"}, 400),
     ("supervisor", "/api/recordings/north-gate", {"start": "nan", "end": "inf"}, 400),
     ("supervisor", "/api/recordings/north-gate", {"start": "0", "end": "1e300"}, 400),
+    ("admin", "/api/audit", {"page": "9223372036854775807"}, 400),
+    ("admin", "/api/audit", {"since": "9999-12-31T23:59:59-23:59"}, 400),
+    ("admin", "/api/integrations/deliveries", {"offset": "9223372036854775808"}, 400),
+    ("admin", "/api/integrations/deliveries", {"since": "0001-01-01T00:00:00+23:59"}, 400),
+    ("admin", "/api/recordings/north-gate/segments/9223372036854775808.jpg", {}, 404),
 ])
 def test_overflowing_numbers_answer_400_or_404_with_one_line(client, users, who, path, params, status):
     answer = client.get(path, params=params, headers=bearer(users[who]))
+    assert answer.status_code == status, answer.text
+    detail = answer.json()["detail"]
+    assert isinstance(detail, str) and "\n" not in detail
+
+
+@pytest.mark.parametrize(("method", "path", "body", "status"), [
+    ("DELETE", "/api/tokens/9223372036854775808", None, 404),
+    ("POST", "/api/integrations/deliveries/9223372036854775808/replay", None, 404),
+    ("POST", "/api/integrations/replay", {"since": "0001-01-01T00:00:00+23:59"}, 400),
+])
+def test_overflowing_ids_and_times_in_changes_answer_one_line(client, users, method, path, body, status):
+    answer = client.request(method, path, json=body, headers=bearer(users["admin"]))
     assert answer.status_code == status, answer.text
     detail = answer.json()["detail"]
     assert isinstance(detail, str) and "\n" not in detail

@@ -19,6 +19,7 @@ from wawai.evidence_export import EvidenceFile, export_evidence
 from wawai.recordings import SERVICE_NAME, ClipExporter, NothingRecorded
 from wawai.workpool import PoolFull
 from webui.deps import Ctx, CurrentUser, DbSession, Pools, SupervisorUser, busy, incident_for
+from webui.models import EvidenceKey, binary
 
 router = APIRouter()
 
@@ -29,7 +30,8 @@ def _audit(db: Session, user_name: str, incident: Incident, package: EvidenceFil
     db.commit()
 
 
-@router.post("/api/incidents/{incident_id}/evidence")
+@router.post("/api/incidents/{incident_id}/evidence", response_class=FileResponse,
+             responses=binary("application/zip", "the signed evidence package (SHA-256: X-Content-SHA256)"))
 async def evidence(
     incident_id: int, user: SupervisorUser, ctx: Ctx, db: DbSession, pools: Pools
 ) -> FileResponse:
@@ -60,7 +62,7 @@ async def evidence(
                         background=BackgroundTask(package.path.unlink, missing_ok=True))
 
 
-@router.get("/api/evidence/pubkey")
+@router.get("/api/evidence/pubkey", response_model=EvidenceKey)
 def pubkey(user: CurrentUser, ctx: Ctx) -> dict[str, Any]:
     key = site_key(ctx.storage)
     return {"algorithm": "Ed25519", "public_key": public_pem(key), "fingerprint": fingerprint(key)}

@@ -19,6 +19,8 @@ from wawai.db.recordings import RecordingSegment, segments_between
 from wawai.mp4_boxes import init_size
 from wawai.recordings import parse_time
 from webui.deps import Ctx, CurrentUser, DbSession, camera_for
+from webui.models import Activity, binary
+from webui.params import db_id_exists
 from webui.playlist import MIME_TYPE, PlaylistEntry, build_playlist
 
 router = APIRouter()
@@ -50,7 +52,8 @@ def _init_bytes(row: RecordingSegment, storage: Path) -> int | None:
         return None
 
 
-@router.get("/api/recordings/{camera_id}/playlist.m3u8")
+@router.get("/api/recordings/{camera_id}/playlist.m3u8", response_class=Response,
+            responses=binary(MIME_TYPE, "HLS v7 playlist (fMP4 segments)"))
 def playlist(camera_id: str, start: str, end: str, user: CurrentUser, ctx: Ctx, db: DbSession) -> Response:
     """HLS v7 (fMP4) playlist of the range, one entry per stored segment; ENDLIST once ``end`` is past."""
     camera_for(user, camera_id, ctx)
@@ -66,13 +69,14 @@ def playlist(camera_id: str, start: str, end: str, user: CurrentUser, ctx: Ctx, 
 
 
 def _segment(db: DbSession, camera_id: str, segment_id: int) -> RecordingSegment:
-    row = db.get(RecordingSegment, segment_id)
+    row = db.get(RecordingSegment, segment_id) if db_id_exists(segment_id) else None
     if row is None or row.camera_id != camera_id:
         raise HTTPException(status_code=404, detail=f"no segment {segment_id} of camera {camera_id!r}")
     return row
 
 
-@router.get("/api/recordings/{camera_id}/segments/{segment_id}.mp4")
+@router.get("/api/recordings/{camera_id}/segments/{segment_id}.mp4", response_class=FileResponse,
+            responses=binary("video/mp4", "the stored segment; Range requests answer 206"))
 def segment_media(camera_id: str, segment_id: int, user: CurrentUser, ctx: Ctx,
                   db: DbSession) -> FileResponse:
     """A stored segment file as it is on disk; Range requests serve its init part and fragments."""
@@ -83,7 +87,8 @@ def segment_media(camera_id: str, segment_id: int, user: CurrentUser, ctx: Ctx,
     return FileResponse(path, media_type="video/mp4", headers={"Cache-Control": SEGMENT_CACHE})
 
 
-@router.get("/api/recordings/{camera_id}/segments/{segment_id}.jpg")
+@router.get("/api/recordings/{camera_id}/segments/{segment_id}.jpg", response_class=FileResponse,
+            responses=binary("image/jpeg", "the segment's keyframe thumbnail"))
 def segment_thumbnail(camera_id: str, segment_id: int, user: CurrentUser, ctx: Ctx,
                       db: DbSession) -> FileResponse:
     """The small keyframe JPEG written when the segment closed."""
@@ -94,7 +99,8 @@ def segment_thumbnail(camera_id: str, segment_id: int, user: CurrentUser, ctx: C
     return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": SEGMENT_CACHE})
 
 
-@router.get("/api/recordings/{camera_id}/thumbnail.jpg")
+@router.get("/api/recordings/{camera_id}/thumbnail.jpg", response_class=FileResponse,
+            responses=binary("image/jpeg", "the thumbnail of the segment recorded then"))
 def thumbnail_at(camera_id: str, at: str, user: CurrentUser, ctx: Ctx, db: DbSession) -> FileResponse:
     """The thumbnail of the segment recorded at ``at`` (the timeline's hover)."""
     camera_for(user, camera_id, ctx)
@@ -108,7 +114,7 @@ def thumbnail_at(camera_id: str, at: str, user: CurrentUser, ctx: Ctx, db: DbSes
     return segment_thumbnail(camera_id, rows[0].id, user, ctx, db)
 
 
-@router.get("/api/recordings/{camera_id}/activity")
+@router.get("/api/recordings/{camera_id}/activity", response_model=Activity)
 def activity(camera_id: str, start: str, end: str, user: CurrentUser, ctx: Ctx, db: DbSession,
              ) -> dict[str, Any]:
     """Per-minute activity stored by analytics: ``minutes`` of [minute, frames, motion_frames, detections]."""
