@@ -4,9 +4,9 @@ still reaches the client (and should be added here to be documented)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class OpenModel(BaseModel):
@@ -35,12 +35,28 @@ class Ok(OpenModel):
     ok: bool
 
 
+class CameraAnalysis(BaseModel):
+    """How the camera is analysed now: its mode and the share of the wanted detect rate it gets."""
+
+    mode: Literal["full", "keyframes"] = Field(
+        description="full: every frame at detect.fps; keyframes: quiet (no motion, nothing tracked for "
+                    "detect.quiet_after seconds), only keyframes are decoded and checked for motion")
+    mode_since: float | None = Field(None, description="when the camera entered this mode (Unix seconds)")
+    detect_fps_wanted: float = Field(description="detect.fps, the rate wanted while active")
+    detect_fps_got: float | None = Field(
+        None, description="frames analysed per second over the last 10 s in full mode; null while quiet")
+    detect_rate_fraction: float | None = Field(
+        None, description="detect_fps_got / detect_fps_wanted, at most 1; null while quiet")
+
+
 class CameraInfo(OpenModel):
     id: str
     name: str
     group: str
     streams: list[str]
     status: dict[str, Any]  # ingest state, stream facts, each stage's facts under its name
+    analysis: CameraAnalysis | None = Field(
+        None, description="null when the camera is not analysed (detection off or no analytics stage)")
 
 
 class IncidentInfo(OpenModel):
