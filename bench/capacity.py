@@ -333,6 +333,7 @@ def main() -> None:
     parser.add_argument("--sweep", action="store_true", help="B = 2, 4, ..., Q = RATIO x B")
     parser.add_argument("--ratio", type=int, default=3, help="quiet cameras per busy one in --sweep")
     args = parser.parse_args()
+    began = time.monotonic()
     cache = Path(tempfile.gettempdir()) / "wawai-bench-capacity-media"
     cache.mkdir(exist_ok=True)
     gops = [int(g) for g in args.gop.split(",") if g]
@@ -358,6 +359,7 @@ def main() -> None:
         result["largest_ok"] = ({"busy": passed[-1]["busy"], "quiet": passed[-1]["quiet"],
                                  "cameras": passed[-1]["busy"] + passed[-1]["quiet"]} if passed else None)
         result["ok"] = bool(passed)
+    result["bench_wall_s"] = round(time.monotonic() - began, 1)
     print(json.dumps(result))
 
 
