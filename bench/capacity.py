@@ -232,7 +232,7 @@ def capacity(busy: int, quiet: int, footage: list[QuietFootage], args: argparse.
                 time.sleep(WARMUP_SECONDS / 2)
                 first_frames = open_viewers(parent, base, token, watched)
                 time.sleep(WARMUP_SECONDS / 2)
-                result = measure(node, busy, watches, args.seconds)
+                result = measure(node, watches, args.seconds)
                 result["viewers_first_frame_s"] = first_frames
             finally:
                 parent.send(("close", None))
@@ -245,7 +245,7 @@ def capacity(busy: int, quiet: int, footage: list[QuietFootage], args: argparse.
     return {"busy": busy, "quiet": quiet, **result}
 
 
-def measure(node: Node, busy: int, watches: dict[str, QuietWatch], seconds: float) -> dict[str, Any]:
+def measure(node: Node, watches: dict[str, QuietWatch], seconds: float) -> dict[str, Any]:
     pipelines = node.analytics.pipelines
     before = {cid: (p.stats.frames, p.stats.frame_drops) for cid, p in pipelines.items()}
     recorded0 = {cid: _recorder_drops(node, cid) for cid in pipelines}
@@ -337,7 +337,8 @@ def main() -> None:
     cache = Path(tempfile.gettempdir()) / "wawai-bench-capacity-media"
     cache.mkdir(exist_ok=True)
     gops = [int(g) for g in args.gop.split(",") if g]
-    footage = [quiet_footage(cache, gop, args.walk_every, args.seconds + 60, PHASES) for gop in gops]
+    footage = [quiet_footage(cache, gop, args.walk_every, args.seconds + 60, PHASES,
+                             shift=j * args.walk_every / PHASES / len(gops)) for j, gop in enumerate(gops)]
     result: dict[str, Any] = {"bench": "capacity", "model": args.model,
                               "load_avg_at_start": round(os.getloadavg()[0], 2)}
     baseline = raw_fps(args.model, args.threads)

@@ -136,8 +136,11 @@ def _walker_frame(looped: Path, frames: int) -> int:
     return found
 
 
-def quiet_footage(cache: Path, gop: int, period: float, seconds: float, phases: int) -> QuietFootage:
-    """Clips for ``phases`` walker offsets spread over the cycle (on 4 s keyframe boundaries)."""
+def quiet_footage(
+    cache: Path, gop: int, period: float, seconds: float, phases: int, shift: float = 0.0
+) -> QuietFootage:
+    """Clips for ``phases`` walker offsets spread over the cycle (on 4 s keyframe boundaries), all moved
+    by ``shift`` seconds (so the GOPs' walkers do not arrive together either)."""
     if period * FPS >= 2**CODE_BITS or period <= WALK_SECONDS + 10:
         sys.exit(f"--walk-every {period}: use {WALK_SECONDS + 10:g} to {(2**CODE_BITS - 1) / FPS:g} seconds")
     cycle = _cycle(cache, gop, period)
@@ -145,5 +148,6 @@ def quiet_footage(cache: Path, gop: int, period: float, seconds: float, phases: 
     looped = _looped(cache, cycle, copies)
     walker = _walker_frame(looped, round(period * FPS))
     step = 4 * gop // math.gcd(4, gop)  # keyframes of every GOP (1, 2, 4 s) fall on multiples of 4 s
-    offsets = sorted({float(round(k * period / phases / step) * step % period) for k in range(phases)})
+    offsets = sorted({float(round((k * period / phases + shift) / step) * step % period)
+                      for k in range(phases)})
     return QuietFootage(gop, period, walker, {offset: _cut(looped, offset) for offset in offsets})

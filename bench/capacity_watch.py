@@ -41,7 +41,8 @@ class QuietWatch:
             done = time.time()
             code = read_code(frame.image)
             if self._last_code is not None and code < self._last_code:
-                self._cycles += 1  # the cycle wrapped
+                # The cycle wrapped (the footage only moves forward: one RTSP session, a paced stream).
+                self._cycles += 1
             self._last_code = code
             people = sum(1 for t in self.pipeline.tracker.tracks if t.label == "person")
             self.seen.append(Seen(self._cycles * self.footage.frames + code, frame.wallclock, done,
