@@ -308,6 +308,7 @@ class CameraPipeline:
                 "motion": round(self.motion_fraction, 4),
                 "open_incidents": len(self.open_incidents),
                 "mode": "keyframes" if self.quiet else "full",
+                "mode_since": self._mode_since,
                 "detect_rate": self.detect_rate(),
             }
 

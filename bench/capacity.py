@@ -1,22 +1,29 @@
 """Detection capacity: busy and quiet cameras on one node, all recorded, detection on, 4 live viewers.
 
     unshare -n -- bash -c 'ip link set lo up && .venv/bin/python bench/capacity.py --busy 8 --quiet 24'
+    ... bench/capacity.py --busy 8 --quiet 24 --model /path/to/yolox-nano-int8.yaml   # the INT8 copy
+    ... bench/capacity.py --sweep --seconds 150        # B = 2, 4, 6... with Q = 3 B, until one fails
 
-Cameras, all through the real RTSP server (one RTSP session each):
-    busy   the walkway clip (people moving in every frame), detect 5 fps
-    quiet  a still, empty room from the indoor clip with sensor noise (ffmpeg ``noise``), then 15.5 s of
-           the real clip in which one person walks in, stands, and leaves; looped (GOP 2 s, 10 fps)
+Cameras, all through the real RTSP server (one RTSP session each), detect 5 fps:
+    busy   the walkway clip (people moving in every frame)
+    quiet  the indoor room empty and still with sensor noise; every ``--walk-every`` seconds (120) one
+           person walks in, stands in the middle (an intrusion zone) and leaves (bench/capacity_media.py).
+           The quiet cameras are spread over the GOPs of ``--gop`` (1,2,4: a third each) and their
+           walkers over the cycle, so wake-up is measured per GOP in the same loaded run.
 The node is the real one (ingest hub, recorder, analytics, web app with WHEP) in this process; 4 WHEP
 viewers (aiortc, in a child process: their decoding is not counted) watch the first busy cameras.
 
-Wake-up (first moving frame of the walker -> first detection of a person on that camera) depends on
-the keyframe interval, so it is measured separately for 1, 2 and 4 s GOPs on one quiet camera each.
+Wake-up: the walker's first moving frame (found once by the motion gate on every frame of the footage)
+reaching the node -> the end of the analysis that first tracks a person on that camera. Only walks that
+found the camera quiet count. Incident latency: the triggering frame's capture time -> the incident row
+(every camera), and for quiet cameras the walker's first frame -> the incident row.
 
-Prints one JSON line: node CPU (share of one core), the share of the wanted detect rate reached on busy
-cameras and on quiet cameras while they are active, motion checks per second on quiet cameras,
-recorder drops, wake-up p50/p95 per GOP, incident latency p50/p95, and the raw onnxruntime fps of the
-same model in the same run (the baseline). ``ok`` says whether busy cameras held >= 95 % of their detect
-rate with no frame dropped by the recorder.
+Prints one JSON line: node CPU (share of one core; the RTSP server and the viewers are other processes),
+the share of the wanted detect rate reached on busy cameras and on quiet cameras while active, motion
+checks per second on quiet cameras while quiet, recorder and analytics drops, wake-up p50/p95 per GOP,
+incident latency p50/p95, and the raw onnxruntime fps of the same model in the same run (the baseline).
+``ok``: busy cameras held >= 95 % of their detect rate and the recorder dropped nothing. ``--sweep`` runs
+B = 2, 4, 6 ... (Q = ``--ratio`` x B) until a step is not ok and reports the largest ok B + Q.
 """
 
 from __future__ import annotations
@@ -27,7 +34,6 @@ import multiprocessing as mp
 import os
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -41,6 +47,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
+from capacity_media import CODE_MASK, MIDDLE, QuietFootage, quiet_footage  # noqa: E402
+from capacity_watch import QuietWatch  # noqa: E402
 from live import viewers_main  # noqa: E402  (the WHEP viewers of bench/live.py)
 
 import camera_ingest  # noqa: E402
@@ -60,43 +68,26 @@ from wawai.media import BGRImage  # noqa: E402
 from wawai.stage import STAGES_SERVICE, StageContext  # noqa: E402
 from webui.app import create_app  # noqa: E402
 
-PEOPLE = "video/intel_one-by-one-person_768x432_60s_h264.mp4"
-STILL_AT = 3.0  # the room is empty at 3 s
-WALK_FROM, WALK_SECONDS = 5.5, 15.5  # the first person walks in at 6.5 s and is gone by 20 s
-WALKER_AT = 1.0  # seconds after WALK_FROM: the walker's first frame
-MIDDLE = [[0.40, 0.0], [0.75, 0.0], [0.75, 1.0], [0.40, 1.0]]  # where the walker stops
 DETECT_FPS = 5.0
+WARMUP_SECONDS = 8.0  # connect, first keyframes, viewers' first frames
+PHASES = 4  # walker offsets per GOP
 
 
-def quiet_clip(cache: Path, gop_seconds: int, still_seconds: float) -> Path:
-    """The quiet scene (made once, cached): still room + noise, then the walk; H.264 baseline, 10 fps."""
-    target = cache / f"quiet_gop{gop_seconds}_{int(still_seconds)}s.mp4"
-    if target.exists():
-        return target
-    source = find_asset(PEOPLE)
-    if source is None:
-        sys.exit(f"shared asset {PEOPLE} not found")
-    still = cache / "still.png"
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-ss", str(STILL_AT), "-i", str(source),
-                    "-frames:v", "1", str(still)], check=True)
-    graph = ("[0:v]fps=10,format=yuv420p,setsar=1[a];[1:v]fps=10,format=yuv420p,setsar=1[b];"
-             "[a][b]concat=n=2:v=1[c];[c]noise=alls=6:allf=t[v]")
-    subprocess.run(
-        ["ffmpeg", "-v", "error", "-y", "-loop", "1", "-framerate", "10", "-t", str(still_seconds),
-         "-i", str(still), "-ss", str(WALK_FROM), "-t", str(WALK_SECONDS), "-i", str(source),
-         "-filter_complex", graph, "-map", "[v]", "-c:v", "libx264", "-preset", "veryfast",
-         "-profile:v", "baseline", "-bf", "0", "-g", str(10 * gop_seconds), "-keyint_min",
-         str(10 * gop_seconds), "-sc_threshold", "0", "-threads", "1", str(target)],
-        check=True,
-    )
-    return target
+def model_source(model: str) -> tuple[str, list[str]]:
+    """``--model``: a manifest name in models/, or the path of a manifest (``wawai model quantize``'s)."""
+    path = Path(model)
+    if path.suffix in (".yaml", ".yml"):
+        if not path.is_file():
+            sys.exit(f"--model {model}: no such manifest")
+        return path.stem, [str(path.resolve().parent), str(REPO / "models")]
+    return model, [str(REPO / "models")]
 
 
-def quiet_camera(url: str, *, loop: bool = False) -> dict[str, Any]:
+def quiet_camera(url: str) -> dict[str, Any]:
     return {
-        "group": "bench", "streams": {"main": url, "stall_seconds": 5, **({"loop": True} if loop else {})},
-        "detect": {"fps": DETECT_FPS, "quiet_after": 2},
-        "zones": [{"name": "middle", "polygon": MIDDLE}],
+        "group": "bench", "streams": {"main": url, "stall_seconds": 5},
+        "detect": {"fps": DETECT_FPS, "quiet_after": 2, "motion_masks": [[list(p) for p in CODE_MASK]]},
+        "zones": [{"name": "middle", "polygon": [list(p) for p in MIDDLE]}],
         "rules": [{"name": "entry", "type": "intrusion", "zone": "middle", "objects": ["person"],
                    "cooldown": 0}],
     }
@@ -109,10 +100,11 @@ def busy_camera(url: str) -> dict[str, Any]:
 class Node:
     """The node's parts as `wawai run` wires them: hub, recorder, analytics, and the web app."""
 
-    def __init__(self, root: Path, cameras: dict[str, dict[str, Any]], model: str, web: bool) -> None:
+    def __init__(self, root: Path, cameras: dict[str, dict[str, Any]], model: str) -> None:
+        name, dirs = model_source(model)
         site = yaml.safe_dump({
             "storage": {"path": str(root / "data"), "min_free_bytes": 0},
-            "detector": {"model": model, "model_dirs": [str(REPO / "models")]},
+            "detector": {"model": name, "model_dirs": dirs},
             "web": {"ice_hosts": ["127.0.0.1"]},
         })
         docs = {f"{cid}.yaml": yaml.safe_dump(doc) for cid, doc in cameras.items()}
@@ -125,11 +117,10 @@ class Node:
         self.recorder = recorder.create_stage(self.ctx)
         self.analytics = AnalyticsStage(self.ctx)
         self.ctx.services[STAGES_SERVICE] = [self.recorder, self.analytics]
-        self.server = LiveServer(create_app(self.ctx)) if web else None
+        self.server = LiveServer(create_app(self.ctx))
 
     def start(self) -> None:
-        if self.server is not None:
-            self.server.start()
+        self.server.start()
         self.hub.start()
         self.recorder.start()
         self.analytics.start()
@@ -138,9 +129,16 @@ class Node:
         self.analytics.stop()
         self.recorder.stop()
         self.hub.stop()
-        if self.server is not None:
-            self.server.stop()
+        self.server.stop()
         self.sessions.kw["bind"].dispose()
+
+    def incidents(self) -> list[Any]:
+        from sqlalchemy import select
+
+        from wawai.db.incidents import Incident
+
+        with self.sessions() as db:
+            return list(db.scalars(select(Incident)).all())
 
 
 def percentile(values: list[float], share: float) -> float | None:
@@ -150,53 +148,16 @@ def percentile(values: list[float], share: float) -> float | None:
     return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))], 3)
 
 
-def wake_up(cache: Path, gop: int, model: str, loops: int) -> dict[str, Any]:
-    """One quiet camera read from the file (paced, looped): first walker frame -> first person found."""
-    still = 12.0
-    clip = quiet_clip(cache, gop, still)
-    period = still + WALK_SECONDS
-    with tempfile.TemporaryDirectory(prefix="wawai-bench-wake-") as tmp:
-        node = Node(Path(tmp), {"quiet": quiet_camera(str(clip), loop=True)}, model, web=False)
-        node.start()
-        pipeline = node.analytics.pipelines["quiet"]
-        seen: list[tuple[float, float, bool, int]] = []  # pts, wallclock, quiet before, people tracked
-        process = pipeline.process
-
-        def watched(frame: Any) -> Any:
-            was_quiet = pipeline.quiet
-            events = process(frame)
-            people = sum(1 for t in pipeline.tracker.tracks if t.label == "person")
-            seen.append((frame.pts_seconds, frame.wallclock, was_quiet, people))
-            return events
-
-        pipeline.process = watched  # type: ignore[method-assign]
-        try:
-            time.sleep(period * loops + 3)
-        finally:
-            node.stop()
-    if not seen:
-        return {"gop_s": gop, "walks": 0}
-    start_pts = seen[0][0] - seen[0][0] % period
-    wakes: list[float] = []
-    quiet_before: list[bool] = []
-    for k in range(loops + 1):
-        walker_pts = start_pts + k * period + still + WALKER_AT
-        before = [s for s in seen if s[0] <= walker_pts]
-        found = next((s for s in seen if s[0] >= walker_pts and s[3] > 0), None)
-        if not before or found is None or found[0] > walker_pts + WALK_SECONDS:
-            continue
-        pts0, wall0 = before[-1][0], before[-1][1]
-        walker_wall = wall0 + (walker_pts - pts0)  # paced at real time
-        wakes.append(found[1] - walker_wall)
-        quiet_before.append(before[-1][2])
-    return {"gop_s": gop, "walks": len(wakes), "quiet_before_walk": sum(quiet_before),
-            "wake_p50_s": percentile(wakes, 0.5), "wake_p95_s": percentile(wakes, 0.95)}
+def mean(values: list[float]) -> float | None:
+    return round(statistics.fmean(values), 3) if values else None
 
 
 def raw_fps(model: str, threads: int) -> float:
+    """The baseline: the same model's onnxruntime session alone on the walkway frames, in this run."""
     import av
 
-    detector = Detector(load_manifest(model, [str(REPO / "models")], REPO), threads=threads)
+    name, dirs = model_source(model)
+    detector = Detector(load_manifest(name, dirs, REPO), threads=threads)
     source = find_asset("video/vtest_640x480_h264.mp4")
     assert source is not None
     with av.open(str(source)) as container:
@@ -227,10 +188,23 @@ def open_viewers(conn: Any, base: str, token: str, cameras: list[str]) -> list[f
     return result
 
 
-def capacity(media: dict[str, Path], cache: Path, args: argparse.Namespace) -> dict[str, Any]:
-    quiet = quiet_clip(cache, 2, 150.0)  # a walker every 165.5 s
-    server = RtspServer({"busy": media["vtest"], "quiet": quiet},
-                        Path(tempfile.gettempdir()) / "wawai-bench-capacity-rtsp.log")
+def plan_quiet(footage: list[QuietFootage], count: int) -> list[tuple[QuietFootage, float]]:
+    """Camera i: GOP i mod len(footage), and the walker offsets of that GOP in turn."""
+    plan = []
+    for i in range(count):
+        clips = footage[i % len(footage)]
+        offsets = sorted(clips.variants)
+        plan.append((clips, offsets[(i // len(footage)) % len(offsets)]))
+    return plan
+
+
+def capacity(busy: int, quiet: int, footage: list[QuietFootage], args: argparse.Namespace) -> dict[str, Any]:
+    media = build_media()
+    plan = plan_quiet(footage, quiet)
+    mounts: dict[str, Path] = {"busy": media["vtest"]}
+    for clips, offset in plan:
+        mounts[f"quiet-g{clips.gop}-at{int(offset)}"] = clips.variants[offset]
+    server = RtspServer(mounts, Path(tempfile.gettempdir()) / "wawai-bench-capacity-rtsp.log")
     server.start()
     parent, child = mp.Pipe()
     viewers = mp.get_context("spawn").Process(target=viewers_main, args=(child,), daemon=True)
@@ -238,53 +212,28 @@ def capacity(media: dict[str, Path], cache: Path, args: argparse.Namespace) -> d
     try:
         with tempfile.TemporaryDirectory(prefix="wawai-bench-capacity-") as tmp:
             # A query string makes each camera a URL of its own: one RTSP session per camera.
-            cameras = {f"busy-{i}": busy_camera(f"{server.url('busy')}?camera={i}") for i in range(args.busy)}
-            cameras |= {f"quiet-{i}": quiet_camera(f"{server.url('quiet')}?camera={i}")
-                        for i in range(args.quiet)}
-            node = Node(Path(tmp), cameras, args.model, web=True)
+            cameras = {f"busy-{i}": busy_camera(f"{server.url('busy')}?camera={i}") for i in range(busy)}
+            for i, (clips, offset) in enumerate(plan):
+                url = server.url(f"quiet-g{clips.gop}-at{int(offset)}")
+                cameras[f"quiet-{i}"] = quiet_camera(f"{url}?camera={i}")
+            node = Node(Path(tmp), cameras, args.model)
             with node.sessions() as db:
                 user = accounts.create_user(db, "bench", "bench password 123", "admin")
                 token = accounts.create_token(db, user)
                 db.commit()
+            pipelines = node.analytics.pipelines
             node.start()
             try:
-                assert node.server is not None
+                watches = {f"quiet-{i}": QuietWatch(pipelines[f"quiet-{i}"], clips)
+                           for i, (clips, _) in enumerate(plan)}
                 base = f"http://127.0.0.1:{node.server.port}"
-                watched = [c for c in cameras if c.startswith("busy-")][:4] or list(cameras)[:4]
-                time.sleep(5.0)  # connect, first keyframes
+                watched = [c for c in cameras if c.startswith("busy-")][:args.viewers]
+                watched += [c for c in cameras if c not in watched][:args.viewers - len(watched)]
+                time.sleep(WARMUP_SECONDS / 2)
                 first_frames = open_viewers(parent, base, token, watched)
-                time.sleep(3.0)
-                pipelines = node.analytics.pipelines
-                before = {cid: (p.stats.frames, p.stats.frame_drops) for cid, p in pipelines.items()}
-                cpu0, wall0 = cpu_seconds(), time.monotonic()
-                quiet_frames = {cid: 0 for cid in pipelines if cid.startswith("quiet-")}
-                active_rates: list[float] = []
-                end = wall0 + args.seconds
-                while time.monotonic() < end:
-                    time.sleep(1.0)
-                    for cid in quiet_frames:
-                        status = pipelines[cid].status()
-                        if status["mode"] == "full" and status["detect_rate"]["fraction"] is not None:
-                            active_rates.append(status["detect_rate"]["fraction"])
-                cpu1, wall1 = cpu_seconds(), time.monotonic()
-                seconds = wall1 - wall0
-                busy_share: list[float] = []
-                drops = 0
-                for cid, pipeline in pipelines.items():
-                    frames0, drops0 = before[cid]
-                    analysed = pipeline.stats.frames - frames0
-                    drops += pipeline.stats.frame_drops - drops0
-                    if cid.startswith("busy-"):
-                        busy_share.append(analysed / seconds / DETECT_FPS)
-                    else:
-                        quiet_frames[cid] = analysed
-                recorder_drops = sum(
-                    int(node.recorder.camera_status(cid).get("dropped_packets", 0) or 0) for cid in cameras
-                )
-                latencies = [
-                    (i.created_at - i.started_at).total_seconds()
-                    for i in _incidents(node) if i.created_at and i.started_at
-                ]
+                time.sleep(WARMUP_SECONDS / 2)
+                result = measure(node, watches, args.seconds)
+                result["viewers_first_frame_s"] = first_frames
             finally:
                 parent.send(("close", None))
                 parent.recv()
@@ -293,30 +242,81 @@ def capacity(media: dict[str, Path], cache: Path, args: argparse.Namespace) -> d
         parent.send(("exit", None))
         viewers.join(timeout=10)
         server.stop()
-    quiet_checks = sum(quiet_frames.values()) / seconds / max(1, len(quiet_frames))
+    return {"busy": busy, "quiet": quiet, **result}
+
+
+def measure(node: Node, watches: dict[str, QuietWatch], seconds: float) -> dict[str, Any]:
+    pipelines = node.analytics.pipelines
+    before = {cid: (p.stats.frames, p.stats.frame_drops) for cid, p in pipelines.items()}
+    recorded0 = {cid: _recorder_drops(node, cid) for cid in pipelines}
+    cpu0, wall0, started = cpu_seconds(), time.monotonic(), time.time()
+    load0 = os.getloadavg()[0]
+    quiet_seconds = dict.fromkeys(watches, 0.0)
+    active_rates: list[float] = []
+    while time.monotonic() < wall0 + seconds:
+        time.sleep(1.0)
+        for cid in watches:
+            status = pipelines[cid].status()
+            if status["mode"] == "keyframes":
+                quiet_seconds[cid] += 1.0
+            elif status["detect_rate"]["fraction"] is not None:
+                active_rates.append(status["detect_rate"]["fraction"])
+    cpu1, wall1, ended = cpu_seconds(), time.monotonic(), time.time()
+    elapsed = wall1 - wall0
+    busy_share = [(pipelines[cid].stats.frames - before[cid][0]) / elapsed / DETECT_FPS
+                  for cid in pipelines if cid.startswith("busy-")]
+    analytics_drops = sum(p.stats.frame_drops - before[cid][1] for cid, p in pipelines.items())
+    recorder_drops = sum(_recorder_drops(node, cid) - recorded0[cid] for cid in pipelines)
+    incidents = node.incidents()
+    latencies = [(i.created_at - i.started_at).total_seconds() for i in incidents
+                 if i.created_at and i.started_at and started <= i.started_at.timestamp() < ended]
+    per_gop: dict[int, dict[str, list[float]]] = {}
+    for cid, watch in watches.items():
+        figures = per_gop.setdefault(watch.footage.gop, {"wake": [], "to_incident": [], "checks": [],
+                                                          "walks": [], "missed": [], "not_quiet": []})
+        if quiet_seconds[cid]:
+            figures["checks"].append(watch.quiet_checks(started, ended) / quiet_seconds[cid])
+        created = sorted(i.created_at.timestamp() for i in incidents if i.camera_id == cid and i.created_at)
+        for walk in watch.walks(started, ended - 25):  # walks that had time to end
+            figures["walks"].append(1)
+            if not walk["quiet_before"]:
+                figures["not_quiet"].append(1)
+                continue
+            if walk["wake_s"] is None:
+                figures["missed"].append(1)
+                continue
+            figures["wake"].append(walk["wake_s"])
+            stored = next((at for at in created if at >= walk["at"]), None)
+            if stored is not None and stored - walk["at"] < 25:
+                figures["to_incident"].append(stored - walk["at"])
     return {
-        "busy": args.busy, "quiet": args.quiet, "seconds": round(seconds, 1),
-        "node_cpu_pct_of_one_core": round((cpu1 - cpu0) / seconds * 100, 1),
+        "seconds": round(elapsed, 1),
+        "load_avg_during": round((load0 + os.getloadavg()[0]) / 2, 2),
+        "node_cpu_pct_of_one_core": round((cpu1 - cpu0) / elapsed * 100, 1),
+        "node_cpu_pct_per_camera": round((cpu1 - cpu0) / elapsed * 100 / max(1, len(pipelines)), 2),
         "busy_detect_rate_share_min": round(min(busy_share), 3) if busy_share else None,
-        "busy_detect_rate_share_mean": round(statistics.fmean(busy_share), 3) if busy_share else None,
-        "quiet_active_detect_rate_share_mean":
-            round(statistics.fmean(active_rates), 3) if active_rates else None,
-        "quiet_motion_checks_per_s_per_camera": round(quiet_checks, 3),
-        "analytics_frame_drops": drops, "recorder_drops": recorder_drops,
-        "viewers_first_frame_s": first_frames,
+        "busy_detect_rate_share_mean": mean(busy_share),
+        "quiet_active_detect_rate_share_mean": mean(active_rates),
+        "quiet_motion_checks_per_s_per_camera": mean([c for f in per_gop.values() for c in f["checks"]]),
+        "analytics_frame_drops": analytics_drops,
+        "recorder_drops": recorder_drops,
         "incident_latency_p50_s": percentile(latencies, 0.5),
         "incident_latency_p95_s": percentile(latencies, 0.95),
+        "per_gop": [
+            {"gop_s": gop, "walks": len(f["walks"]), "walks_not_quiet_before": len(f["not_quiet"]),
+             "walks_missed": len(f["missed"]),
+             "motion_checks_per_s_while_quiet": mean(f["checks"]),
+             "wake_p50_s": percentile(f["wake"], 0.5), "wake_p95_s": percentile(f["wake"], 0.95),
+             "walker_to_incident_p50_s": percentile(f["to_incident"], 0.5),
+             "walker_to_incident_p95_s": percentile(f["to_incident"], 0.95)}
+            for gop, f in sorted(per_gop.items())
+        ],
         "ok": bool(busy_share) and min(busy_share) >= 0.95 and recorder_drops == 0,
     }
 
 
-def _incidents(node: Node) -> list[Any]:
-    from sqlalchemy import select
-
-    from wawai.db.incidents import Incident
-
-    with node.sessions() as db:
-        return list(db.scalars(select(Incident)).all())
+def _recorder_drops(node: Node, camera_id: str) -> int:
+    return int(node.recorder.camera_status(camera_id).get("dropped_packets", 0) or 0)
 
 
 def main() -> None:
@@ -324,21 +324,43 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=formatter)
     parser.add_argument("--busy", type=int, default=8)
     parser.add_argument("--quiet", type=int, default=24)
-    parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--model", default="yolox-nano")
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--wake-loops", type=int, default=2, help="walks per GOP in the wake-up runs")
-    parser.add_argument("--gops", default="1,2,4")
+    parser.add_argument("--seconds", type=float, default=300.0, help="measured seconds (per sweep step)")
+    parser.add_argument("--model", default="yolox-nano", help="a name in models/, or a manifest path")
+    parser.add_argument("--threads", type=int, default=2, help="onnxruntime threads of the raw baseline")
+    parser.add_argument("--gop", default="1,2,4", help="keyframe intervals (s) of the quiet streams")
+    parser.add_argument("--walk-every", type=float, default=120.0, help="seconds between walkers")
+    parser.add_argument("--viewers", type=int, default=4)
+    parser.add_argument("--sweep", action="store_true", help="B = 2, 4, ..., Q = RATIO x B")
+    parser.add_argument("--ratio", type=int, default=3, help="quiet cameras per busy one in --sweep")
     args = parser.parse_args()
+    began = time.monotonic()
     cache = Path(tempfile.gettempdir()) / "wawai-bench-capacity-media"
     cache.mkdir(exist_ok=True)
+    gops = [int(g) for g in args.gop.split(",") if g]
+    footage = [quiet_footage(cache, gop, args.walk_every, args.seconds + 60, PHASES,
+                             shift=j * args.walk_every / PHASES / len(gops)) for j, gop in enumerate(gops)]
     result: dict[str, Any] = {"bench": "capacity", "model": args.model,
-                              "load_avg_at_start": os.getloadavg()[0]}
-    result["baseline_raw_onnxruntime_fps"] = round(raw_fps(args.model, args.threads), 1)
-    gops = [int(g) for g in args.gops.split(",") if g]
-    result["wake_up"] = [wake_up(cache, gop, args.model, args.wake_loops) for gop in gops]
-    result["capacity"] = capacity(build_media(), cache, args)
-    result["ok"] = result["capacity"]["ok"]
+                              "load_avg_at_start": round(os.getloadavg()[0], 2)}
+    baseline = raw_fps(args.model, args.threads)
+    result["baseline_raw_onnxruntime_fps"] = round(baseline, 1)
+    if not args.sweep:
+        result["capacity"] = capacity(args.busy, args.quiet, footage, args)
+        result["ok"] = result["capacity"]["ok"]
+        wanted = args.busy * DETECT_FPS
+        result["busy_detect_fps_wanted_vs_raw_fps"] = round(wanted / baseline, 3)
+    else:
+        steps = []
+        for busy in range(2, 41, 2):
+            step = capacity(busy, busy * args.ratio, footage, args)
+            steps.append(step)
+            if not step["ok"]:
+                break
+        passed = [s for s in steps if s["ok"]]
+        result["steps"] = steps
+        result["largest_ok"] = ({"busy": passed[-1]["busy"], "quiet": passed[-1]["quiet"],
+                                 "cameras": passed[-1]["busy"] + passed[-1]["quiet"]} if passed else None)
+        result["ok"] = bool(passed)
+    result["bench_wall_s"] = round(time.monotonic() - began, 1)
     print(json.dumps(result))
 
 

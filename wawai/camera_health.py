@@ -46,6 +46,10 @@ class CameraFacts:
     detector_requests: int | None
     detector_queue_ms: float | None
     detector_inference_ms: float | None
+    # Analytics' mode now ("full" or "keyframes", see ``analysis_of``); None when not analysed.
+    analysis_mode: str | None = None
+    detect_fps_got: float | None = None
+    detect_rate_fraction: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -63,6 +67,24 @@ def _stage_status(ctx: StageContext, name: str, camera_id: str) -> dict[str, Any
     return {}
 
 
+ANALYSED_STATES = ("running", "degraded")  # degraded: motion only, the mode still applies
+
+
+def analysis_of(analytics: dict[str, Any]) -> dict[str, Any] | None:
+    """The camera's analysis mode and detect-rate share, from the analytics stage's status of it
+    (``CameraPipeline.status``); None when the camera is not analysed."""
+    if analytics.get("state") not in ANALYSED_STATES or analytics.get("mode") is None:
+        return None
+    rate = analytics.get("detect_rate") or {}
+    return {
+        "mode": analytics["mode"],
+        "mode_since": analytics.get("mode_since"),
+        "detect_fps_wanted": rate.get("wanted"),
+        "detect_fps_got": rate.get("got"),
+        "detect_rate_fraction": rate.get("fraction"),
+    }
+
+
 def camera_facts(ctx: StageContext, camera_id: str) -> CameraFacts:
     camera = ctx.config.cameras[camera_id]
     try:
@@ -70,7 +92,9 @@ def camera_facts(ctx: StageContext, camera_id: str) -> CameraFacts:
     except KeyError:
         main = None
     recording = _stage_status(ctx, "recording", camera_id)
-    detector = _stage_status(ctx, "analytics", camera_id).get("detector") or {}
+    analytics = _stage_status(ctx, "analytics", camera_id)
+    detector = analytics.get("detector") or {}
+    analysis = analysis_of(analytics) or {}
     error = main.last_error if main is not None else None
     detect = camera.detect_settings(ctx.config.site.defaults.detect)
     return CameraFacts(
@@ -88,6 +112,9 @@ def camera_facts(ctx: StageContext, camera_id: str) -> CameraFacts:
         detector_requests=detector.get("requests"),
         detector_queue_ms=detector.get("queue_ms"),
         detector_inference_ms=detector.get("inference_ms"),
+        analysis_mode=analysis.get("mode"),
+        detect_fps_got=analysis.get("detect_fps_got"),
+        detect_rate_fraction=analysis.get("detect_rate_fraction"),
     )
 
 

@@ -20,6 +20,7 @@ from webui.models.admin import (
     ReloadRecord,
 )
 from webui.models.cameras import (
+    CameraAnalysis,
     CameraHealth,
     CameraHealthPage,
     CameraInfo,
@@ -53,7 +54,8 @@ from webui.models.people import LoginAnswer, NewTokenAnswer, SiteInfo, TokenInfo
 from webui.models.video import Activity, IceServers, LayoutInfo, LiveStats, RecordingsOverview
 
 __all__ = [
-    "Activity", "AuditPage", "AuditRow", "AuditVerify", "BulkAnswer", "BulkSkipped", "CameraHealth",
+    "Activity", "AuditPage", "AuditRow", "AuditVerify", "BulkAnswer", "BulkSkipped", "CameraAnalysis",
+    "CameraHealth",
     "CameraHealthPage", "CameraInfo", "CameraPlace", "ComplaintInfo", "ConfigCamera", "ConfigChange",
     "ConfigEcho", "ConfigStatus", "Delivery", "DeliveryPage", "Discovery", "DiscoveryEndpoint", "EventSchema",
     "EvidenceKey", "Health", "HealthSamples", "HistoryEntry", "IceServers", "IncidentInfo", "IncidentPage",

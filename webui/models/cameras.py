@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from webui.models.common import OpenModel
 
@@ -17,6 +17,20 @@ class CameraPlace(BaseModel):
     address: str | None = None
 
 
+class CameraAnalysis(BaseModel):
+    """How the camera is analysed now: its mode and the share of the wanted detect rate it gets."""
+
+    mode: Literal["full", "keyframes"] = Field(
+        description="full: every frame at detect.fps; keyframes: quiet (no motion, nothing tracked for "
+                    "detect.quiet_after seconds), only keyframes are decoded and checked for motion")
+    mode_since: float | None = Field(None, description="when the camera entered this mode (Unix seconds)")
+    detect_fps_wanted: float = Field(description="detect.fps, the rate wanted while active")
+    detect_fps_got: float | None = Field(
+        None, description="frames analysed per second over the last 10 s in full mode; null while quiet")
+    detect_rate_fraction: float | None = Field(
+        None, description="detect_fps_got / detect_fps_wanted, at most 1; null while quiet")
+
+
 class CameraInfo(OpenModel):
     id: str
     name: str
@@ -25,6 +39,8 @@ class CameraInfo(OpenModel):
     # Open on purpose: ingest state, stream facts, and each stage's own facts under its name.
     status: dict[str, Any]
     location: CameraPlace | None = None
+    analysis: CameraAnalysis | None = Field(
+        None, description="null when the camera is not analysed (detection off or no analytics stage)")
 
 
 class CameraHealth(OpenModel):
@@ -44,6 +60,9 @@ class CameraHealth(OpenModel):
     detector_requests: int | None
     detector_queue_ms: float | None
     detector_inference_ms: float | None
+    analysis_mode: Literal["full", "keyframes"] | None = None  # None: not analysed
+    detect_fps_got: float | None = None
+    detect_rate_fraction: float | None = None
     name: str
     group: str
     storage_bytes: int

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from wawai.camera_health import analysis_of
 from wawai.config.schema import CameraConfig
 from wawai.logs import mask_text
 from wawai.stage import STAGES_SERVICE, StageContext
@@ -40,6 +41,7 @@ def camera_json(camera: CameraConfig, ctx: StageContext) -> dict[str, Any]:
         "streams": [name for name in ("main", "sub") if getattr(camera.streams, name)],
         "status": status,
         "location": camera.location.model_dump() if camera.location else None,
+        "analysis": analysis_of(stages.get("analytics") or {}),
     }
 
 

@@ -31,6 +31,18 @@ function bytes(value) {
   return `${size.toFixed(unit ? 1 : 0)} ${units[unit]}`;
 }
 
+// Quiet cameras decode keyframes only; a camera at full rate shows the share of detect.fps it gets.
+function analysis(camera) {
+  if (!camera.analysis_mode) return "—";
+  if (camera.analysis_mode === "keyframes") return t("health.mode.keyframes");
+  const wanted = fixed(camera.configured_fps, 0);
+  if (camera.detect_rate_fraction === null || camera.detect_rate_fraction === undefined) {
+    return t("health.mode.fullStarting", { wanted });
+  }
+  return t("health.mode.full", { got: fixed(camera.detect_fps_got), wanted,
+    share: Math.round(camera.detect_rate_fraction * 100) });
+}
+
 function row(camera) {
   const cells = [
     camera.name,
@@ -44,12 +56,15 @@ function row(camera) {
     fixed(camera.gap_minutes_24h),
     bytes(camera.storage_bytes),
     `${fixed(camera.detector_queue_ms)} / ${fixed(camera.detector_inference_ms)} ms`,
+    analysis(camera),
   ];
+  const last = cells.length - 1;
   const tr = el("tr", { dataset: { camera: camera.camera_id }, tabindex: "0",
     "aria-selected": String(camera.camera_id === selected),
     onclick: () => pick(camera.camera_id, camera.name),
     onkeydown: (event) => { if (event.key === "Enter") pick(camera.camera_id, camera.name); } },
-  cells.map((text, index) => el("td", { text, class: index === 1 ? `state-${camera.state}` : undefined })));
+  cells.map((text, index) => el("td", { text, class: index === 1 ? `state-${camera.state}` : undefined,
+    dataset: index === last ? { mode: camera.analysis_mode || "off" } : undefined })));
   return tr;
 }
 

@@ -365,6 +365,11 @@ const STRINGS = {
     "admin.tokens.created": "Token created.",
     "admin.tokens.revoke": "Revoke",
     "admin.tokens.revoked": "Token {id} revoked.",
+    // Analysis mode on the health page (issue 14: quiet cameras on keyframes)
+    "health.analysis": "Analysis",
+    "health.mode.full": "Full rate: {got} of {wanted} fps ({share} %)",
+    "health.mode.fullStarting": "Full rate: {wanted} fps wanted, measuring",
+    "health.mode.keyframes": "Quiet: keyframes only",
   },
   id: {
     // Analytics without a detector model (issue 16): one banner on the wall.
@@ -728,6 +733,11 @@ const STRINGS = {
     "admin.tokens.created": "Token sudah dibuat.",
     "admin.tokens.revoke": "Cabut",
     "admin.tokens.revoked": "Token {id} sudah dicabut.",
+    // Mode analisis di halaman kesehatan (issue 14: kamera sepi cukup keyframe)
+    "health.analysis": "Analisis",
+    "health.mode.full": "Penuh: {got} dari {wanted} fps ({share} %)",
+    "health.mode.fullStarting": "Penuh: target {wanted} fps, sedang diukur",
+    "health.mode.keyframes": "Sepi: hanya keyframe",
   },
 };
 
