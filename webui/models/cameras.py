@@ -6,8 +6,6 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from webui.models.common import OpenModel
-
 
 class CameraPlace(BaseModel):
     lat: float
@@ -17,7 +15,7 @@ class CameraPlace(BaseModel):
     address: str | None = None
 
 
-class CameraInfo(OpenModel):
+class CameraInfo(BaseModel):
     id: str
     name: str
     group: str
@@ -27,7 +25,7 @@ class CameraInfo(OpenModel):
     location: CameraPlace | None = None
 
 
-class CameraHealth(OpenModel):
+class CameraHealth(BaseModel):
     """One camera's figures now (wawai.camera_health.CameraFacts) plus what the health page shows."""
 
     camera_id: str
