@@ -6,8 +6,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from webui.models.common import OpenModel
-
 
 class CameraPlace(BaseModel):
     lat: float
@@ -31,7 +29,7 @@ class CameraAnalysis(BaseModel):
         None, description="detect_fps_got / detect_fps_wanted, at most 1; null while quiet")
 
 
-class CameraInfo(OpenModel):
+class CameraInfo(BaseModel):
     id: str
     name: str
     group: str
@@ -43,7 +41,7 @@ class CameraInfo(OpenModel):
         None, description="null when the camera is not analysed (detection off or no analytics stage)")
 
 
-class CameraHealth(OpenModel):
+class CameraHealth(BaseModel):
     """One camera's figures now (wawai.camera_health.CameraFacts) plus what the health page shows."""
 
     camera_id: str

@@ -14,12 +14,12 @@ class OpenModel(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
-class Health(OpenModel):
+class Health(BaseModel):
     status: str
     database: str
 
 
-class Ok(OpenModel):
+class Ok(BaseModel):
     ok: bool
 
 

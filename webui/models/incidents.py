@@ -33,7 +33,9 @@ class NearCamera(BaseModel):
 
 class IncidentInfo(OpenModel):
     """``present()`` of webui.incident_filters. Routes answer it with ``response_model_exclude_unset``,
-    so a field a route does not fill (``seen``, ``actions``, ``nearest_cameras``) is left out, not null."""
+    so a field a route does not fill (``seen``, ``actions``, ``nearest_cameras``) is left out, not null.
+    Open (``OpenModel``) because ``Incident.to_json`` is in wawai and grows with the stages' issues in
+    parallel: a field added there must reach the pages before it is added here."""
 
     id: int
     camera: str | None  # None: a public report (Open311), seen by its department's group

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from webui.models.common import OpenModel
-
 
 class SiteInfo(BaseModel):
     name: str
     timezone: str  # site.timezone: pages show times in it
 
 
-class UserInfo(OpenModel):
+class UserInfo(BaseModel):
     name: str
     role: str
     groups: list[str]
@@ -20,7 +18,7 @@ class UserInfo(OpenModel):
     site: SiteInfo | None = None  # GET /api/auth/me and /api/me; not in the sign-in answer
 
 
-class LoginAnswer(OpenModel):
+class LoginAnswer(BaseModel):
     user: UserInfo
     csrf: str
 
