@@ -24,9 +24,10 @@ log = logging.getLogger(__name__)
 
 
 class SegmentIndex:
-    def __init__(self, storage: Path, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, storage: Path, sessions: sessionmaker[Session], node: str | None = None) -> None:
         self.storage = storage
         self.sessions = sessions
+        self.node = node  # a cluster node's name on every segment row: web nodes fetch the file from it
         self._lock = threading.Lock()
         self._pending: list[Base] = []
         self._failing = False
@@ -37,7 +38,7 @@ class SegmentIndex:
             duration=finished.end - finished.start, bytes=finished.bytes,
             path=relative_to_storage(self.storage, finished.path), codec=finished.codec,
             init_bytes=finished.init_bytes, width=finished.width, height=finished.height,
-            frames=finished.frames,
+            frames=finished.frames, node=self.node,
         ))
 
     def add_gap(self, camera_id: str, start: float, end: float, reason: str) -> None:

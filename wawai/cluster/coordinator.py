@@ -29,6 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from wawai.cluster import leases, ownership
+from wawai.cluster.cpu import CpuMeter
 from wawai.cluster.fencing import Fence
 from wawai.cluster.leases import NodeInfo
 from wawai.cluster.placement import place
@@ -71,6 +72,7 @@ class Coordinator:
         self._round = threading.Lock()
         self._state = threading.RLock()
         self._records = "record" in info.roles
+        self.cpu = CpuMeter()  # written with each renewal: GET /api/cluster, wawai cluster status
 
     @property
     def renew_seconds(self) -> float:
@@ -99,7 +101,8 @@ class Coordinator:
         incarnation = self.incarnation
         if incarnation is not None:
             with self.sessions() as session:
-                renewed = leases.renew(session, self.info.name, incarnation, self.lease_seconds)
+                renewed = leases.renew(session, self.info.name, incarnation, self.lease_seconds,
+                                       cpu=self.cpu.sample())
             with self._state:
                 if renewed and self.incarnation == incarnation:
                     self.deadline = sent + self.lease_seconds * (1 - SAFETY_MARGIN)
@@ -113,7 +116,7 @@ class Coordinator:
 
     def _register(self, sent: float) -> None:
         with self.sessions() as session:
-            incarnation = leases.register(session, self.info, self.lease_seconds)
+            incarnation = leases.register(session, self.info, self.lease_seconds, cpu=self.cpu.sample())
             if self._records:
                 ownership.ensure_cameras(session, self.camera_ids)
         with self._state:
