@@ -4,8 +4,9 @@
 remembering to add a dependency. Only ``PUBLIC_ROUTES`` and the static files pass without credentials.
 Credentials, in order: ``Authorization: Bearer TOKEN``; for WebSockets also ``?token=TOKEN``; the
 HttpOnly session cookie; on a cluster node with ``cluster.secret``, a request another node signed on behalf
-of a user (``wawai.cluster.signing``: accepted as that user, audited as "via node X", never public). Cookie requests that change state must carry ``X-CSRF-Token`` equal to the
-session's CSRF token (also in the JS-readable ``wawai_csrf`` cookie); bearer requests are exempt.
+of a user (``wawai.cluster.signing``: accepted as that user, audited as "via node X", never public).
+Cookie requests that change state must carry ``X-CSRF-Token`` equal to the session's CSRF token (also
+in the JS-readable ``wawai_csrf`` cookie); bearer and node-signed requests are exempt.
 """
 
 from __future__ import annotations

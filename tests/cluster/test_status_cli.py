@@ -33,7 +33,7 @@ def test_status_shows_nodes_and_owners_and_a_node_that_left(tmp_path, postgres_u
         assert f"record,web\t{len(CAMERAS)}/100 cameras\tcpu " in lines[0]
         # Each renewal wrote the node's CPU figure (percent of one core since the previous renewal).
         cpu = status["nodes"][0]["cpu_percent"]
-        assert cpu is not None and 0 <= cpu and lines[0].endswith(f"\tcpu {cpu:.0f}%")
+        assert cpu is not None and cpu >= 0 and lines[0].endswith(f"\tcpu {cpu:.0f}%")
         assert lines[1].startswith("node-b\tdown\t")
         assert lines[2] == f"{CAMERAS[0]}\tnode-a\tepoch {status['cameras'][0]['epoch']}"
     finally:
