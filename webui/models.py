@@ -111,3 +111,31 @@ class IceServers(OpenModel):
 def binary(media_type: str, description: str, status: int = 200) -> dict[int | str, dict[str, Any]]:
     """``responses=`` for a route that answers a file or other non-JSON body."""
     return {status: {"content": {media_type: {}}, "description": description}}
+
+
+# --- the cluster (issue 15): GET /api/cluster ------------------------------------------------------------
+
+
+class ClusterNodeInfo(OpenModel):
+    name: str
+    alive: bool  # its lease is running (the database's clock)
+    last_seen: str  # ISO 8601 UTC: its last lease renewal
+    roles: list[str]
+    capacity: int
+    cameras: int  # cameras it owns now
+    cpu_percent: float | None  # percent of one core its process used between its last two renewals
+    advertise_url: str | None
+    life: int
+
+
+class ClusterCameraOwner(OpenModel):
+    camera: str
+    node: str | None  # None: no live owner (waiting for one)
+    epoch: int
+
+
+class ClusterOverview(OpenModel):
+    enabled: bool  # False: one embedded node, no cluster section (nodes and cameras empty)
+    node: str | None  # the node answering
+    nodes: list[ClusterNodeInfo]
+    cameras: list[ClusterCameraOwner]
