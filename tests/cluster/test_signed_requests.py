@@ -8,53 +8,25 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-import camera_ingest
 from tests.cluster.helpers import make_node
-from tests.support.app_fixtures import PASSWORD, write_config
-from wawai import accounts
-from wawai.bus import EventBus
+from tests.cluster.signed_site import SECRET, SECRET_ENV, build_client, make_users
+from tests.support.app_fixtures import PASSWORD
 from wawai.cluster.signing import sign
-from wawai.config.loader import load_config
 from wawai.db.audit import AuditEntry
 from wawai.db.base import make_sessionmaker
 from wawai.db.migrate import upgrade
-from wawai.stage import StageContext
-from webui.app import create_app
-
-SECRET = "s3cret-for-tests-only-0123456789abcdef"
-
-
-def cluster_site(url: str, storage: Path, secret: bool = True) -> str:
-    key = '  secret: "${WAWAI_TEST_CLUSTER_SECRET}"\n' if secret else ""
-    return (f'site: {{name: Test, timezone: Asia/Jakarta}}\nstorage: {{path: {storage}}}\n'
-            f'database: {{url: "{url}"}}\ncluster:\n  node: node-b\n{key}')
-
-
-def build_client(tmp_path: Path, url: str, secret: bool = True) -> TestClient:
-    directory = write_config(tmp_path, site=cluster_site(url, tmp_path / "data", secret))
-    config = load_config(directory)
-    bus = EventBus()
-    ctx = StageContext(config=config, hub=camera_ingest.create_hub(config, bus), bus=bus,
-                       sessions=make_sessionmaker(url))
-    return TestClient(create_app(ctx))
 
 
 @pytest.fixture
 def site(tmp_path, postgres_url, monkeypatch) -> Iterator[tuple[TestClient, str]]:
-    monkeypatch.setenv("WAWAI_TEST_CLUSTER_SECRET", SECRET)
+    monkeypatch.setenv(SECRET_ENV, SECRET)
     upgrade(postgres_url)
-    sessions = make_sessionmaker(postgres_url)
-    with sessions() as db:
-        for role, groups in (("operator", ["north"]), ("admin", [])):
-            accounts.create_user(db, f"{role}1", PASSWORD, role, groups)
-        db.commit()
-    sessions.kw["bind"].dispose()
+    make_users(postgres_url)
     with build_client(tmp_path, postgres_url) as client:
         yield client, postgres_url
 
