@@ -11,6 +11,7 @@ the browser is Debian's Chromium and talks only to A.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -38,6 +39,38 @@ from wawai.db.recordings import RecordingSegment
 pytestmark = [pytest.mark.rtsp, pytest.mark.browser]
 ADMIN = "admin1"
 DEAD_CAMERA = "rtsp://127.0.0.1:9/not-here"  # the web node's copy of the camera: never connects
+VIEWS_PER_USER = 2  # node B's web.live_max_sessions_per_user
+
+# Through the page's own request code: VIEWS_PER_USER + 1 offers held open, a trickle-ICE PATCH of the
+# first, then DELETE of each, and of the first once more.
+SESSION_ROUND = """async ({camera, count}) => {
+  const { request } = await import('/static/js/api.js');
+  const status = async (path, options) => {
+    try { return (await request(path, options)).status; } catch (error) { return error.status; }
+  };
+  const views = [];
+  for (let i = 0; i < count; i += 1) {
+    const pc = new RTCPeerConnection();
+    pc.addTransceiver('video', { direction: 'recvonly' });
+    await pc.setLocalDescription(await pc.createOffer());
+    try {
+      const response = await request(`/api/live/${camera}/whep`, {
+        method: 'POST', body: pc.localDescription.sdp, headers: { 'Content-Type': 'application/sdp' } });
+      views.push({ pc, status: response.status, location: response.headers.get('Location') });
+    } catch (error) {
+      views.push({ pc, status: error.status, location: null });
+    }
+  }
+  const held = views.filter((view) => view.location);
+  const patch = await status(held[0].location, { method: 'PATCH', body: 'a=end-of-candidates\r\n',
+    headers: { 'Content-Type': 'application/trickle-ice-sdpfrag' } });
+  const deletes = [];
+  for (const view of held) deletes.push(await status(view.location, { method: 'DELETE' }));
+  const again = await status(held[0].location, { method: 'DELETE' });
+  views.forEach((view) => view.pc.close());
+  return { statuses: views.map((view) => view.status), locations: held.map((view) => view.location),
+           patch, deletes, again };
+}"""
 
 # Presented frames of the first tile's video, counted by the page itself (a new peer connection, a new
 # srcObject, keeps counting); ``resumedAt``: the count when a pause of more than 1.5 s ended.
@@ -67,7 +100,7 @@ def site(postgres, rtsp_server, tmp_path_factory) -> Iterator[dict[str, Any]]:
             accounts.create_user(db, ADMIN, PASSWORD, "admin", [])
             db.commit()
         camera = rtsp_server.url("vtest")
-        nodes = {"b": NodeProcess(root, "node-b", url, camera),
+        nodes = {"b": NodeProcess(root, "node-b", url, camera, views_per_user=VIEWS_PER_USER),
                  "a": NodeProcess(root, "node-a", url, DEAD_CAMERA, roles="web", record=False)}
         try:
             for node in nodes.values():
@@ -133,6 +166,18 @@ def test_a_recording_made_on_the_owner_plays_through_the_web_node(site, browser_
     assert media.status_code == 206, media.text
     assert media.headers["content-range"] == f"bytes 100-1099/{len(stored)}"
     assert media.content == stored[100:1100]
+    # So do the thumbnail and a clip exported by B (the node holding the range).
+    thumbnail = httpx.get(f"{a.url}/api/recordings/{CAMERA}/segments/{row.id}.jpg", headers=token_headers,
+                          timeout=30)
+    assert thumbnail.status_code == 200
+    assert thumbnail.content == (b.storage / row.path).with_suffix(".jpg").read_bytes()
+    clip = httpx.get(f"{a.url}/api/recordings/{CAMERA}/clip.mp4", headers=token_headers, timeout=120,
+                     params={"start": f"{rows[1].start:.3f}", "end": f"{rows[2].end:.3f}"})
+    assert clip.status_code == 200, clip.text
+    assert clip.headers["x-content-sha256"] == hashlib.sha256(clip.content).hexdigest()
+    assert float(clip.headers["x-clip-start"]) <= rows[1].start + 0.01
+    exports = audits(sessions, "recording.export")
+    assert exports and exports[-1].user_name == ADMIN
     # The player on A's recordings page plays it: the picture on screen is one B recorded.
     page = browser_page
     sign_in(page, a.url, ADMIN, PASSWORD)
@@ -162,6 +207,21 @@ def bearer(site) -> dict[str, str]:
         token = accounts.create_token(db, user, "cluster tests")
         db.commit()
     return {"Authorization": f"Bearer {token}"}
+
+
+def test_the_owners_caps_hold_and_patch_and_delete_follow_the_session(site, browser_page):
+    a = site["nodes"]["a"]
+    page = browser_page
+    sign_in(page, a.url, ADMIN, PASSWORD)
+    # Views closed by the earlier tests are gone on B once their DELETE has been passed on.
+    result = page.evaluate(SESSION_ROUND, {"camera": CAMERA, "count": VIEWS_PER_USER + 1})
+    assert result["statuses"] == [201] * VIEWS_PER_USER + [503], result  # B's per-user cap, through A
+    assert all(location.startswith("/api/live/sessions/") for location in result["locations"])
+    assert result["patch"] == 405  # B's answer: no trickle ICE there
+    assert result["deletes"] == [204] * VIEWS_PER_USER
+    assert result["again"] == 404
+    methods = [row.detail["method"] for row in audits(site["sessions"], "cluster.forwarded")]
+    assert "PATCH" in methods and methods.count("DELETE") >= VIEWS_PER_USER
 
 
 def test_the_cluster_page_shows_nodes_and_owners(site, browser_page):

@@ -36,14 +36,14 @@ START_SECONDS = 90.0  # a node process under load: imports, migrations, the web 
 
 
 def node_config(root: Path, name: str, url: str, port: int, camera_url: str, roles: str,
-                record: bool) -> Path:
+                record: bool, views_per_user: int) -> Path:
     directory = root / name / "config"
     (directory / "cameras").mkdir(parents=True)
     (directory / "wawai.yaml").write_text(textwrap.dedent(f"""\
         site: {{name: Cluster Test, timezone: {TIMEZONE}}}
         storage: {{path: {root / name / 'data'}}}
         database: {{url: "{url}"}}
-        web: {{host: 127.0.0.1, port: {port}}}
+        web: {{host: 127.0.0.1, port: {port}, live_max_sessions_per_user: {views_per_user}}}
         reload: {{watch: false}}
         cluster:
           node: {name}
@@ -63,13 +63,13 @@ class NodeProcess:
     """One node: its process, its URL and storage, and (for a record node) a coordinator for its name."""
 
     def __init__(self, root: Path, name: str, db_url: str, camera_url: str, roles: str = "record, web",
-                 record: bool = True) -> None:
+                 record: bool = True, views_per_user: int = 32) -> None:
         self.name = name
         self.db_url = db_url
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.storage = root / name / "data"
-        self.config = node_config(root, name, db_url, self.port, camera_url, roles, record)
+        self.config = node_config(root, name, db_url, self.port, camera_url, roles, record, views_per_user)
         self.log_path = root / f"{name}.log"
         self.coordinator: CoordinatorThread | None = None
         self._log = self.log_path.open("wb")
