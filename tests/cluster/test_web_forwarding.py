@@ -62,7 +62,7 @@ SESSION_ROUND = """async ({camera, count}) => {
     }
   }
   const held = views.filter((view) => view.location);
-  const patch = await status(held[0].location, { method: 'PATCH', body: 'a=end-of-candidates\r\n',
+  const patch = await status(held[0].location, { method: 'PATCH', body: 'a=end-of-candidates\\r\\n',
     headers: { 'Content-Type': 'application/trickle-ice-sdpfrag' } });
   const deletes = [];
   for (const view of held) deletes.push(await status(view.location, { method: 'DELETE' }));
@@ -213,7 +213,12 @@ def test_the_owners_caps_hold_and_patch_and_delete_follow_the_session(site, brow
     a = site["nodes"]["a"]
     page = browser_page
     sign_in(page, a.url, ADMIN, PASSWORD)
-    # Views closed by the earlier tests are gone on B once their DELETE has been passed on.
+    page.goto(f"{a.url}/static/cluster.html")  # off the wall (its tile held a view), to a page without one
+    page.wait_for_selector("#cluster-nodes")
+    b_stats = site["nodes"]["b"].url + "/api/live/stats"
+    headers = bearer(site)
+    wait_for(lambda: httpx.get(b_stats, headers=headers, timeout=5).json()["sessions"] == 0, 30,
+             "node B with no live view open (the wall's DELETE passed on through A)")
     result = page.evaluate(SESSION_ROUND, {"camera": CAMERA, "count": VIEWS_PER_USER + 1})
     assert result["statuses"] == [201] * VIEWS_PER_USER + [503], result  # B's per-user cap, through A
     assert all(location.startswith("/api/live/sessions/") for location in result["locations"])
