@@ -26,11 +26,11 @@ class RecorderStage:
     def __init__(self, ctx: StageContext) -> None:
         self.ctx = ctx
         self.storage = ctx.storage
-        self.index = SegmentIndex(self.storage, ctx.sessions)
+        self.index = SegmentIndex(self.storage, ctx.sessions, ctx.services)
         self.retention = Retention(ctx.config, ctx.sessions, self._live_paths)
         self.cameras: dict[str, CameraRecorder] = {}
         self._lock = threading.Lock()  # cameras change at run time (hot reload) while others read
-        for camera in ctx.config.cameras.values():
+        for camera in ctx.boot_cameras().values():
             recorder = self._recorder_for(camera)
             if recorder is not None:
                 self.cameras[camera.id] = recorder
