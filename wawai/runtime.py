@@ -111,16 +111,24 @@ class Runtime:
         failures: list[str] = []
         by_kind = {kind: [c.camera for c in plan.applied if c.change == kind and c.camera]
                    for kind in ("removed", "added", "changed")}
+        runs_here: Callable[[str], bool] = lambda _camera_id: True  # noqa: E731
+        if self.cluster is not None:
+            # Cameras start and stop where the cluster places them: the coordinator takes the new list
+            # (releasing removed cameras, claiming added ones placed here); restarts and changes
+            # concern only the cameras running on this node.
+            runs_here = self.cluster.runs_here
+            self._step(failures, "cluster: camera list", self.cluster.cameras_changed, list(config.cameras))
+            by_kind["removed"] = by_kind["added"] = []
         for camera_id in by_kind["removed"]:
             self._step(failures, f"camera {camera_id}: stop", self.remove_camera, camera_id)
         for change in plan.restarted:
-            if change.camera:
+            if change.camera and runs_here(change.camera):
                 camera = config.cameras[change.camera]
                 self._step(failures, f"camera {camera.id}: restart", self.restart_camera, camera)
         for camera_id in by_kind["added"]:
             camera = config.cameras[camera_id]
             self._step(failures, f"camera {camera_id}: start", self.add_camera, camera)
-        for camera_id in by_kind["changed"]:
+        for camera_id in [camera_id for camera_id in by_kind["changed"] if runs_here(camera_id)]:
             before, after = old.cameras[camera_id], config.cameras[camera_id]
             for listener in self.listeners():
                 self._step(failures, f"camera {camera_id}: {_name(listener)}", listener.camera_changed,
