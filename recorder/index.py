@@ -30,6 +30,8 @@ from wawai.db.recordings import RecordingGap, RecordingSegment, add_index_rows
 
 log = logging.getLogger(__name__)
 
+REFUSED_SUFFIX = ".refused"  # a segment written under a stale fence: outside the index, kept on disk
+
 
 IndexRow = RecordingSegment | RecordingGap
 
@@ -101,10 +103,23 @@ class SegmentIndex:
     def _refused(self, row: IndexRow, exc: StaleOwnership) -> None:
         registry = fences_of(self.services)
         what = "a segment" if isinstance(row, RecordingSegment) else "a gap"
+        if isinstance(row, RecordingSegment):
+            self._set_aside(row)
         if registry is not None:
             registry.refused(row.camera_id, exc, f"{what} of the index")
         else:  # a fence without a registry: only tests build one this way
             log.warning("recording index: %s; %s dropped", exc, what)
+
+
+    def _set_aside(self, row: RecordingSegment) -> None:
+        """Rename a refused segment's file (kept for inspection): crash recovery, which indexes every
+        ``*.mp4`` without a row, must not index later what the cluster refused now."""
+        path = self.storage / row.path
+        try:
+            path.rename(path.with_name(path.name + REFUSED_SUFFIX))
+        except OSError as exc:
+            log.warning("recording index: refused segment %s not set aside (%s)", row.path,
+                        exc.__class__.__name__)
 
 
 def _copy(row: IndexRow) -> IndexRow:

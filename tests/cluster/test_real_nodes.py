@@ -24,7 +24,7 @@ import pytest
 from sqlalchemy import select
 from websockets.sync.client import connect
 
-from tests.cluster.node_site import LEASE, ClusterSite, SiteNode, rtsp_cameras, running_site
+from tests.cluster.node_site import LEASE, NAMES, ClusterSite, SiteNode, rtsp_cameras, running_site
 from tests.support.nats_server import NatsServer
 from tests.support.postgres import PostgresServer
 from tests.support.rtsp_fixtures import RtspServer, free_port
@@ -35,6 +35,7 @@ from wawai.db.incidents import Incident
 
 BOUND = 30.0  # the bound: a dead node's cameras record elsewhere within 30 s
 WAIT = 60.0  # generous waits for things without a stated bound (a loaded 2-core machine)
+WEB = "node-w"  # a fourth node, web only: it runs no camera and serves all of them
 DARK = "cam-dark"  # a camera nobody can reach: its camera_offline rule raises an incident on its owner
 
 
@@ -73,7 +74,8 @@ class Socket:
 def site(tmp_path_factory: pytest.TempPathFactory, postgres: PostgresServer, nats_server: NatsServer,
          rtsp_server: RtspServer) -> Iterator[ClusterSite]:
     root = tmp_path_factory.mktemp("cluster-site")
-    with running_site(root, postgres, nats_server.url, rtsp_cameras(rtsp_server)) as running:
+    with running_site(root, postgres, nats_server.url, rtsp_cameras(rtsp_server), names=(*NAMES, WEB),
+                      roles={WEB: ("web",)}) as running:
         running.wait_settled(WAIT)
         yield running
 
@@ -112,6 +114,8 @@ def test_each_camera_has_one_owner_and_records_only_there(site: ClusterSite) -> 
     for member in site.nodes.values():
         assert {camera["id"] for camera in member.get("/api/cameras")} == set(site.cameras)
         wait_for(partial(all_online, member), WAIT, f"{member.name} showing every camera online")
+    assert "starts here" not in site.nodes[WEB].log_text()  # the web node runs no camera
+    assert not any(site.writer_of(segment) == WEB for segment in site.segments())
     assert_no_overlaps(site)
     with site.sessions() as db:
         joined = {row.detail["node"] for row in db.scalars(
@@ -125,7 +129,7 @@ def test_hot_reload_places_a_new_camera_and_its_incident_reaches_another_node(si
     body = dark_camera()
     cameras = {**site.cameras, DARK: body}
     owner = place(cameras, {node.name: 100 for node in site.record_nodes()})[DARK]
-    watcher = next(node for node in site.nodes.values() if node.name != owner)
+    watcher = site.nodes[WEB]  # a web node: it never runs the camera, it only hears of it
     socket = Socket(watcher)
     try:
         for node in site.nodes.values():
@@ -201,6 +205,7 @@ def test_a_frozen_node_stops_its_cameras_and_every_write_it_attempts_is_refused(
     site.wait_settled(WAIT)  # it joined again, with a new life, and took its cameras back
     log = frozen.log_text()
     assert "refused" in log, "the frozen node attempted no write at all"
+    assert list(frozen.storage.rglob("*.mp4.refused")), "its refused segments were not set aside"
     for segment in site.segments():
         if site.writer_of(segment) == frozen.name and segment.end > frozen_at + 1.0:
             assert segment.start >= thawed_at, (
