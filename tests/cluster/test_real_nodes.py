@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import signal
 import threading
 import time
@@ -32,6 +33,8 @@ from tests.support.waiting import wait_for
 from wawai.cluster.placement import place
 from wawai.db.audit import AuditEntry
 from wawai.db.incidents import Incident
+
+log = logging.getLogger(__name__)
 
 BOUND = 30.0  # the bound: a dead node's cameras record elsewhere within 30 s
 WAIT = 60.0  # generous waits for things without a stated bound (a loaded 2-core machine)
@@ -235,6 +238,8 @@ def test_kill_9_moves_the_cameras_to_the_others_within_30_s(site: ClusterSite) -
         last_end = max((s.end for s in before), default=killed_at)
         assert resumed - last_end <= BOUND, f"{camera}: {resumed - last_end:.1f} s without recording"
         assert resumed - killed_at <= BOUND, f"{camera}: recording {resumed - killed_at:.1f} s after the kill"
+        log.info("kill -9 of %s: %s records on %s %.1f s after the kill, %.1f s index gap", victim.name,
+                 camera, new_owners[camera], resumed - killed_at, resumed - last_end)
     assert_no_overlaps(site)
     with site.sessions() as db:
         lost = [row.detail for row in
