@@ -116,16 +116,19 @@ def _copy_packets(source: av.container.InputContainer, kept: list[av.stream.Stre
     return first, last
 
 
-def reconcile(storage: Path, sessions: sessionmaker[Session]) -> tuple[int, int]:
+def reconcile(storage: Path, sessions: sessionmaker[Session], *,
+              drop_missing: bool = True) -> tuple[int, int]:
     """Index every segment file without a row (repairing it) and drop rows without a file.
 
+    ``drop_missing=False`` on a cluster node: the index is shared and the other nodes' files are on
+    their own storage, so a row without a file here is not this node's to drop.
     Returns (files indexed, rows dropped).
     """
     root = recordings_root(storage)
     with sessions() as session:
         query = select(RecordingSegment.path, RecordingSegment.id)
         rows = {row.path: row.id for row in session.execute(query)}
-    dropped = [row_id for rel, row_id in rows.items() if not (storage / rel).exists()]
+    dropped = [row_id for rel, row_id in rows.items() if drop_missing and not (storage / rel).exists()]
     indexed = 0
     new_rows: list[RecordingSegment] = []
     for path in sorted(root.rglob("*.mp4")) if root.exists() else []:

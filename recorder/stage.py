@@ -27,7 +27,9 @@ class RecorderStage:
         self.ctx = ctx
         self.storage = ctx.storage
         self.index = SegmentIndex(self.storage, ctx.sessions, ctx.services)
-        self.retention = Retention(ctx.config, ctx.sessions, self._live_paths)
+        # A cluster node shares the index with nodes that have storages of their own (see Retention).
+        self.retention = Retention(ctx.config, ctx.sessions, self._live_paths,
+                                   local_only=not ctx.starts_cameras)
         self.cameras: dict[str, CameraRecorder] = {}
         self._lock = threading.Lock()  # cameras change at run time (hot reload) while others read
         for camera in ctx.boot_cameras().values():
@@ -38,7 +40,7 @@ class RecorderStage:
 
     def start(self) -> None:
         # Before any new file exists, so every file without a row is one a crash cut short.
-        reconcile(self.storage, self.ctx.sessions)
+        reconcile(self.storage, self.ctx.sessions, drop_missing=self.ctx.starts_cameras)
         for camera_id, recorder in self.cameras.items():
             try:
                 recorder.start()

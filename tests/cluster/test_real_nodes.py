@@ -216,6 +216,26 @@ def test_a_frozen_node_stops_its_cameras_and_every_write_it_attempts_is_refused(
     assert_no_overlaps(site)
 
 
+def test_a_restarted_node_hands_over_at_once_and_keeps_the_others_rows(site: ClusterSite) -> None:
+    owners = site.owners()
+    restarted = min(site.record_nodes(), key=lambda n: n.name)
+    its_cameras = sorted(camera for camera, node in owners.items() if node == restarted.name)
+    others = [node for node in site.record_nodes() if node is not restarted]
+    before = {segment.id for segment in site.segments()}
+    restarted.terminate()  # SIGTERM: a clean stop releases every camera and ends the lease
+    stopped_at = time.time()
+    site.wait_settled(WAIT, nodes=others)
+    log.info("SIGTERM of %s: its %d camera(s) owned elsewhere %.1f s later", restarted.name, len(its_cameras),
+             time.time() - stopped_at)
+    assert all(f"camera {camera} stopped here (stopping)" in restarted.log_text() for camera in its_cameras)
+    restarted.start()
+    wait_for(restarted.healthy, WAIT, f"{restarted.name} answering again")
+    site.wait_settled(WAIT)
+    # Its start-up reconciliation found none of the others' files in its storage, and dropped nothing.
+    assert before <= {segment.id for segment in site.segments()}
+    assert_no_overlaps(site)
+
+
 def test_kill_9_moves_the_cameras_to_the_others_within_30_s(site: ClusterSite) -> None:
     owners = site.owners()
     victim = max(site.record_nodes(), key=lambda n: sum(1 for o in owners.values() if o == n.name))
