@@ -1,11 +1,12 @@
-"""Three real nodes (``python -m wawai.node``) on one real PostgreSQL and one real ``nats-server -js``,
-six cameras from the real RTSP server, each node with its own config folder and storage.
+"""Three real record nodes and a web-only one (``python -m wawai.node`` each, own config folder and
+storage) on one real PostgreSQL and one real ``nats-server -js``, six cameras from the real RTSP server.
 
 One site for the module, the cases in order (each leaves it settled again for the next, the last kills a
 node): every camera has one owner and the index never holds overlapping segments of a camera; a camera
 added by hot reload starts only where it is placed, and its incident, raised by the real analytics on its
-owner, reaches a WebSocket on another node; a NATS restart loses no incident event and duplicates none;
-a node frozen past its lease stops its cameras on waking and every write it attempts is refused; after a
+owner, reaches the web node's WebSocket; a NATS restart loses no incident event and duplicates none; a
+camera removed by hot reload stops on its owner; a node frozen past its lease stops its cameras on
+waking and every write it attempts is refused; a node restarted keeps the others' index rows; after a
 kill -9 the dead node's cameras record on the others within the issue's 30 s.
 """
 
@@ -191,6 +192,19 @@ def test_a_nats_restart_loses_no_incident_event_and_duplicates_none(site: Cluste
     assert all(m["id"] == incident_id and m["action"] == "note" for m in updates)
 
 
+def test_a_camera_removed_by_hot_reload_stops_on_its_owner_and_is_released(site: ClusterSite) -> None:
+    owner = site.nodes[site.owners()[DARK]]
+    for node in site.nodes.values():
+        (node.config_dir / "cameras" / f"{DARK}.yaml").unlink()
+        node.signal(signal.SIGHUP)
+    site.cameras = {camera: body for camera, body in site.cameras.items() if camera != DARK}
+    wait_for(lambda: f"camera {DARK} stopped here (released)" in owner.log_text(), WAIT,
+             f"{owner.name} stopping the removed camera")
+    site.wait_settled(WAIT)  # no live owner for it any more, every other camera where it was
+    for node in site.nodes.values():
+        assert DARK not in {camera["id"] for camera in node.get("/api/cameras")}
+
+
 def test_a_frozen_node_stops_its_cameras_and_every_write_it_attempts_is_refused(site: ClusterSite) -> None:
     owners = site.owners()
     frozen = max(site.record_nodes(), key=lambda n: sum(1 for o in owners.values() if o == n.name))
@@ -239,8 +253,7 @@ def test_a_restarted_node_hands_over_at_once_and_keeps_the_others_rows(site: Clu
 def test_kill_9_moves_the_cameras_to_the_others_within_30_s(site: ClusterSite) -> None:
     owners = site.owners()
     victim = max(site.record_nodes(), key=lambda n: sum(1 for o in owners.values() if o == n.name))
-    its_cameras = sorted(camera for camera, node in owners.items()
-                         if node == victim.name and camera != DARK)  # DARK records nothing
+    its_cameras = sorted(camera for camera, node in owners.items() if node == victim.name)
     assert its_cameras
     survivors = [node for node in site.record_nodes() if node is not victim]
     victim.kill()
