@@ -26,6 +26,7 @@ import camera_ingest
 import recorder
 from wawai.bus import EventBus
 from wawai.camera_health import HealthSampler
+from wawai.cluster.database import cluster_engine
 from wawai.cluster.member import ClusterMember, node_name
 from wawai.cluster.nats_bus import NatsBus
 from wawai.config.diff import ReloadPlan
@@ -175,7 +176,8 @@ def build_runtime(config_dir: Path, *, watch: bool = True) -> Runtime:
     upgrade(config.database_url)
     register_cameras(config.cameras)  # the outbox's camera facts for producers that hold no config
     section = config.site.cluster
-    sessions = make_sessionmaker(config.database_url)
+    sessions = make_sessionmaker(config.database_url if section is None
+                                 else cluster_engine(config.database_url, section.lease_seconds))
     bus = EventBus() if section is None else NatsBus(section.nats_url, node_name(section))
     # A cluster node's hub starts empty: the coordinator adds the cameras placed here.
     boot = config if section is None else dataclasses.replace(config, cameras={})

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from analytics.incident_store import IncidentStore
@@ -18,10 +19,12 @@ from analytics.rules import RuleEvent
 from recorder.index import SegmentIndex
 from recorder.segment_file import FinishedFile
 from tests.cluster.helpers import LEASE, make_node
+from tests.support.waiting import wait_for
 from wawai.bus import EventBus, Message
-from wawai.cluster import leases
+from wawai.cluster import leases, ownership
 from wawai.cluster.camera_fences import FENCES_SERVICE, CameraFences, NotOwned, fence_for
-from wawai.cluster.fencing import StaleOwnership
+from wawai.cluster.database import cluster_engine
+from wawai.cluster.fencing import Fence, StaleOwnership
 from wawai.cluster.leases import NodeInfo
 from wawai.cluster.reporting import NODE_JOINED, NODE_LOST, ClusterReporter
 from wawai.config.schema import Rule
@@ -29,7 +32,7 @@ from wawai.db.audit import AuditEntry
 from wawai.db.incidents import Incident
 from wawai.db.migrate import upgrade
 from wawai.db.outbox import OutboxEvent
-from wawai.db.recordings import RecordingGap, RecordingSegment
+from wawai.db.recordings import RecordingGap, RecordingSegment, add_index_rows
 from wawai.queues import DropQueue
 
 
@@ -163,3 +166,38 @@ def test_joins_and_losses_are_audited_once_however_many_nodes_notice(cluster_url
     finally:
         for watcher in watchers:
             watcher.sessions.kw["bind"].dispose()
+
+
+def test_a_write_frozen_mid_transaction_does_not_hold_off_the_takeover(cluster_url):
+    # A node frozen between its fence check and its commit keeps the owner row share-locked; a
+    # cluster node's engine has the server end such an idle transaction after half a lease.
+    first, second = make_node(cluster_url, "node-a"), make_node(cluster_url, "node-b")
+    frozen_sessions = sessionmaker(bind=cluster_engine(cluster_url, LEASE), expire_on_commit=False)
+    try:
+        first.coordinator.step()
+        fence = first.cameras.running["cam-00"]
+        writing = frozen_sessions()
+        row = RecordingSegment(camera_id="cam-00", start=0.0, end=2.0, duration=2.0, bytes=1,
+                               path="recordings/cam-00/frozen.mp4", codec="h264")
+        add_index_rows(writing, [row], fence)
+        writing.flush()  # checked and share-locked; then the process "freezes" (no commit)
+        with second.sessions() as session:
+            leases.expire(session, "node-a", fence.incarnation)
+            life = leases.register(session, second.coordinator.info, 60)  # outlives the wait below
+            assert ownership.claim(session, "node-b", life, ["cam-00"]) == [], "the locked row is skipped"
+
+        def claim() -> list[Fence]:
+            with second.sessions() as session:
+                return ownership.claim(session, "node-b", life, ["cam-00"])
+
+        # The failover bound; the server ends the transaction after LEASE / 2.
+        taken = wait_for(claim, 30, "the claim once the server ended the idle transaction")
+        assert taken[0].epoch == fence.epoch + 1
+        with pytest.raises(SQLAlchemyError):  # the frozen node wakes: its transaction is gone
+            writing.commit()
+        writing.close()
+        assert count(first.sessions, RecordingSegment) == 0
+    finally:
+        frozen_sessions.kw["bind"].dispose()
+        for node in (first, second):
+            node.sessions.kw["bind"].dispose()
