@@ -190,7 +190,7 @@ def build_runtime(config_dir: Path, *, watch: bool = True) -> Runtime:
     ctx.services[STAGES_SERVICE] = stages
     runtime = Runtime(ctx=ctx, stages=stages, integrations=create_integrations(ctx), cluster=member)
     if member is not None:
-        member.attach(runtime, lambda: runtime.ctx.config)
+        member.attach(runtime, lambda: runtime.ctx.config, hub)
     reloader = ConfigReloader(ctx, config_dir, runtime.apply)
     ctx.services[CONFIG_SERVICE] = reloader
     runtime.reloader = reloader

@@ -245,6 +245,9 @@ def test_a_restarted_node_hands_over_at_once_and_keeps_the_others_rows(site: Clu
     restarted.start()
     wait_for(restarted.healthy, WAIT, f"{restarted.name} answering again")
     site.wait_settled(WAIT)
+    # Started after the others' cameras came online, it still shows their state: they announce it again
+    # when a node joins.
+    wait_for(partial(all_online, restarted), WAIT, f"{restarted.name} showing every camera online")
     # Its start-up reconciliation found none of the others' files in its storage, and dropped nothing.
     assert before <= {segment.id for segment in site.segments()}
     assert_no_overlaps(site)

@@ -31,6 +31,7 @@ from wawai.cluster.remote_status import REMOTE_STATUS_SERVICE, RemoteStatus
 from wawai.cluster.reporting import CameraMove, ClusterReporter
 from wawai.config.model import WawaiConfig
 from wawai.config.schema import CameraConfig, ClusterSection
+from wawai.hub import StreamHub
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ class ClusterMember:
         self.sessions = sessions
         self.config = config
         self.runner: CameraRunner | None = None  # the runtime, once built (attach)
+        self.hub: StreamHub | None = None
         self._current_config: Callable[[], WawaiConfig] = lambda: config
         self.fences = CameraFences(self.info.name, on_refused=self.give_up)
         self.coordinator = Coordinator(sessions, self.info, config.cameras,
@@ -69,7 +71,8 @@ class ClusterMember:
                                        on_start=self._start_camera, on_stop=self._stop_camera)
         self.thread = CoordinatorThread(self.coordinator)
         self.reporter = ClusterReporter(sessions, bus, self.info.name, period=section.lease_seconds / 3)
-        self.remote = RemoteStatus(bus)
+        self.bus = bus
+        self.remote = RemoteStatus(bus, on_node_joined=self.announce_cameras)
         self._camera_lock = threading.Lock()  # one start or stop at a time (coordinator or refusal)
         services[FENCES_SERVICE] = self.fences
         services[REMOTE_STATUS_SERVICE] = self.remote
@@ -78,9 +81,21 @@ class ClusterMember:
     def records(self) -> bool:
         return "record" in self.info.roles
 
-    def attach(self, runner: CameraRunner, current_config: Callable[[], WawaiConfig]) -> None:
+    def attach(self, runner: CameraRunner, current_config: Callable[[], WawaiConfig], hub: StreamHub) -> None:
         self.runner = runner
         self._current_config = current_config
+        self.hub = hub
+
+    def announce_cameras(self) -> None:
+        """Publish the status of every camera running here (a node joined: it has heard none yet)."""
+        if self.hub is None:
+            return
+        for camera_id in self.fences.cameras():
+            try:
+                status = self.hub.status(camera_id)
+            except KeyError:  # stopped meanwhile
+                continue
+            self.bus.publish({"type": "camera.status", "camera": camera_id, **status.to_json()})
 
     def start(self) -> None:
         self.remote.start()

@@ -3,24 +3,28 @@
 A cluster node's hub holds only the cameras it owns; the API still lists every camera. The owner's hub
 publishes ``camera.status`` on every change and NATS brings it here: the last one per camera is what
 ``/api/cameras`` shows for a camera that does not run on this node (``ctx.services[REMOTE_STATUS_SERVICE]``).
-A camera whose owner stops it (or moves it) reads ``offline`` until its next owner announces it.
+A camera whose owner stops it (or moves it) reads ``offline`` until its next owner announces it. The hub
+announces only changes, so when a node joins every owner announces its cameras again
+(``on_node_joined``): a web node started after the cameras came online learns their state too.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from wawai.bus import EventBus, Message
-from wawai.cluster.reporting import CAMERA_MOVED
+from wawai.cluster.reporting import CAMERA_MOVED, NODE_JOINED
 from wawai.queues import Closed
 
 REMOTE_STATUS_SERVICE = "remote_camera_status"
 
 
 class RemoteStatus:
-    def __init__(self, bus: EventBus) -> None:
+    def __init__(self, bus: EventBus, on_node_joined: Callable[[], None] | None = None) -> None:
         self.bus = bus
+        self.on_node_joined = on_node_joined
         self._lock = threading.Lock()
         self._last: dict[str, dict[str, Any]] = {}
         self._queue = bus.subscribe(maxsize=10_000)
@@ -41,6 +45,9 @@ class RemoteStatus:
 
     def note(self, message: Message) -> None:
         kind = message.get("type")
+        if kind == NODE_JOINED and self.on_node_joined is not None:
+            self.on_node_joined()
+            return
         camera_id = message.get("camera_id")
         if not isinstance(camera_id, str):
             return
