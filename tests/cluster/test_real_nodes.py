@@ -267,7 +267,9 @@ def test_kill_9_moves_the_cameras_to_the_others_within_30_s(site: ClusterSite) -
                          for camera in its_cameras), BOUND + WAIT, "the cameras recording on the others")
     for camera in its_cameras:
         segments = site.segments(camera)
-        before = [s for s in segments if site.writer_of(s) == victim.name]
+        # The gap in the index: from the last segment begun before the kill (whoever wrote it) to the
+        # first the new owner wrote after it.
+        before = [s for s in segments if s.start < killed_at]
         after = [s for s in segments if site.writer_of(s) == new_owners[camera] and s.end > killed_at]
         assert after, camera
         resumed = min(s.start for s in after)
