@@ -116,23 +116,21 @@ def _copy_packets(source: av.container.InputContainer, kept: list[av.stream.Stre
     return first, last
 
 
-def reconcile(storage: Path, sessions: sessionmaker[Session], node: str | None = None,
-              shared_storage: bool = False) -> tuple[int, int]:
+def reconcile(storage: Path, sessions: sessionmaker[Session], *, drop_missing: bool = True,
+              node: str | None = None, shared_storage: bool = False) -> tuple[int, int]:
     """Index every segment file without a row (repairing it) and drop rows without a file.
 
-    On a cluster node (``node``), only rows this node wrote are dropped (the others' files are on their
-    own disks), and files it indexes carry its name. On shared storage a file without a row may be a
-    segment another node is writing right now, so files are left alone there.
-
+    ``drop_missing=False`` on a cluster node: the index is shared and the other nodes' files are on
+    their own storage, so a row without a file here is not this node's to drop. Files a cluster node
+    indexes carry its name (``node``: web nodes fetch them from it); on shared storage a file without a
+    row may be a segment another node is writing right now, so files are left alone there.
     Returns (files indexed, rows dropped).
     """
     root = recordings_root(storage)
     with sessions() as session:
-        query = select(RecordingSegment.path, RecordingSegment.id, RecordingSegment.node)
-        everything = list(session.execute(query))
-    rows = {row.path: row.id for row in everything}
-    mine = {row.path: row.id for row in everything if node is None or row.node == node}
-    dropped = [row_id for rel, row_id in mine.items() if not (storage / rel).exists()]
+        query = select(RecordingSegment.path, RecordingSegment.id)
+        rows = {row.path: row.id for row in session.execute(query)}
+    dropped = [row_id for rel, row_id in rows.items() if drop_missing and not (storage / rel).exists()]
     indexed = 0
     new_rows: list[RecordingSegment] = []
     files = sorted(root.rglob("*.mp4")) if root.exists() and not (node and shared_storage) else []

@@ -30,11 +30,13 @@ class RecorderStage:
         cluster = ctx.config.site.cluster
         self.node = node_name(cluster) if cluster is not None else None
         self.shared_storage = cluster is not None and cluster.shared_storage
-        self.index = SegmentIndex(self.storage, ctx.sessions, self.node)
-        self.retention = Retention(ctx.config, ctx.sessions, self._live_paths)
+        self.index = SegmentIndex(self.storage, ctx.sessions, ctx.services, self.node)
+        # A cluster node shares the index with nodes that have storages of their own (see Retention).
+        self.retention = Retention(ctx.config, ctx.sessions, self._live_paths,
+                                   local_only=not ctx.starts_cameras)
         self.cameras: dict[str, CameraRecorder] = {}
         self._lock = threading.Lock()  # cameras change at run time (hot reload) while others read
-        for camera in ctx.config.cameras.values():
+        for camera in ctx.boot_cameras().values():
             recorder = self._recorder_for(camera)
             if recorder is not None:
                 self.cameras[camera.id] = recorder
@@ -42,7 +44,8 @@ class RecorderStage:
 
     def start(self) -> None:
         # Before any new file exists, so every file without a row is one a crash cut short.
-        reconcile(self.storage, self.ctx.sessions, self.node, self.shared_storage)
+        reconcile(self.storage, self.ctx.sessions, drop_missing=self.ctx.starts_cameras, node=self.node,
+                  shared_storage=self.shared_storage)
         for camera_id, recorder in self.cameras.items():
             try:
                 recorder.start()

@@ -1,11 +1,13 @@
-"""Live and recorded video from any web node, with real parts: record node B and web node A are real
-``python -m wawai.node`` processes on one real PostgreSQL, B runs camera "gate" from the real RTSP server,
-the browser is Debian's Chromium and talks only to A.
+"""Live and recorded video from any web node, with real parts: record node B and web-only node A are real
+``python -m wawai.node`` processes on one real PostgreSQL and one real ``nats-server -js``; B's own
+coordinator takes camera "gate" (from the real RTSP server); the browser is Debian's Chromium and talks
+only to A.
 
 - WHEP through A for the camera B owns plays; B audits it as the user via node-a.
 - A recording made on B plays through A (playlist from the shared index, segments fetched from B with
   their byte ranges), and the picture is one B recorded.
-- kill -9 of B, ownership moves to node C: the wall's tile on A resumes by itself, through A.
+- A record node C joins (placement keeps the camera on B), then kill -9 of B: C's coordinator takes the
+  camera, and the wall's tile on A resumes by itself, through A.
 - The cluster page on A lists the nodes and the owner.
 """
 
@@ -31,6 +33,7 @@ from tests.support.browser_fixtures import sign_in
 from tests.support.postgres import fresh_database
 from tests.support.waiting import wait_for, wait_until
 from wawai import accounts
+from wawai.cluster.placement import place
 from wawai.db.audit import AuditEntry
 from wawai.db.base import make_sessionmaker
 from wawai.db.migrate import upgrade
@@ -38,7 +41,6 @@ from wawai.db.recordings import RecordingSegment
 
 pytestmark = [pytest.mark.rtsp, pytest.mark.browser]
 ADMIN = "admin1"
-DEAD_CAMERA = "rtsp://127.0.0.1:9/not-here"  # the web node's copy of the camera: never connects
 VIEWS_PER_USER = 2  # node B's web.live_max_sessions_per_user
 
 # Through the page's own request code: VIEWS_PER_USER + 1 offers held open, a trickle-ICE PATCH of the
@@ -91,7 +93,7 @@ COUNT_FRAMES = """() => {
 
 
 @pytest.fixture(scope="module")
-def site(postgres, rtsp_server, tmp_path_factory) -> Iterator[dict[str, Any]]:
+def site(postgres, nats_server, rtsp_server, tmp_path_factory) -> Iterator[dict[str, Any]]:
     root: Path = tmp_path_factory.mktemp("web-cluster")
     with fresh_database(postgres) as url:
         upgrade(url)
@@ -100,14 +102,15 @@ def site(postgres, rtsp_server, tmp_path_factory) -> Iterator[dict[str, Any]]:
             accounts.create_user(db, ADMIN, PASSWORD, "admin", [])
             db.commit()
         camera = rtsp_server.url("vtest")
-        nodes = {"b": NodeProcess(root, "node-b", url, camera, views_per_user=VIEWS_PER_USER),
-                 "a": NodeProcess(root, "node-a", url, DEAD_CAMERA, roles="web", record=False)}
+        nats = nats_server.url
+        nodes = {"b": NodeProcess(root, "node-b", url, nats, camera, views_per_user=VIEWS_PER_USER),
+                 "a": NodeProcess(root, "node-a", url, nats, camera, roles="web")}
         try:
             for node in nodes.values():
                 node.wait_healthy()
-            nodes["b"].own([CAMERA])
-            wait_for(lambda: owner(sessions) == "node-b", 30, "node-b owning the camera")
-            yield {"nodes": nodes, "sessions": sessions, "root": root, "url": url, "camera": camera}
+            wait_for(lambda: owner(sessions) == "node-b", 60, "node-b owning the camera")
+            yield {"nodes": nodes, "sessions": sessions, "root": root, "url": url, "camera": camera,
+                   "nats": nats}
         finally:
             for node in nodes.values():
                 node.end()
@@ -120,6 +123,13 @@ def owner(sessions) -> str | None:
     with sessions() as db:
         found = [o.node for o in owners(db) if o.camera_id == CAMERA and o.alive]
     return found[0] if found else None
+
+
+def alive_nodes(sessions) -> set[str]:
+    from wawai.cluster.leases import live_nodes
+
+    with sessions() as db:
+        return {node.name for node in live_nodes(db)}
 
 
 def audits(sessions, action: str) -> list[AuditEntry]:
@@ -156,7 +166,7 @@ def test_a_recording_made_on_the_owner_plays_through_the_web_node(site, browser_
     wait_for(lambda: len(segments(sessions)) >= 4, 60, "node-b recording four segments")
     rows = segments(sessions)
     assert {row.node for row in rows} == {"node-b"}
-    assert not (a.storage / "recordings").exists() or not list((a.storage / "recordings").rglob("*.mp4"))
+    assert not list(a.storage.rglob("*.mp4"))  # the web node records nothing of its own
     # Byte ranges come through A exactly as B stores them.
     token_headers = bearer(site)
     row = rows[1]
@@ -244,19 +254,22 @@ def test_the_cluster_page_shows_nodes_and_owners(site, browser_page):
 def test_the_tile_resumes_by_itself_when_the_owner_changes(site, browser_page):
     a, b = site["nodes"]["a"], site["nodes"]["b"]
     sessions = site["sessions"]
-    c = NodeProcess(site["root"], "node-c", site["url"], site["camera"])
+    # A second record node whose name placement ranks below node-b's for this camera: it joins without
+    # taking the camera, and takes it when node-b dies.
+    name = next(f"node-{n}" for n in range(3, 100)
+                if place([CAMERA], {"node-b": 100, f"node-{n}": 100})[CAMERA] == "node-b")
+    c = NodeProcess(site["root"], name, site["url"], site["nats"], site["camera"])
     site["nodes"]["c"] = c  # ended with the others
     c.wait_healthy()
+    wait_for(lambda: alive_nodes(sessions) == {"node-a", "node-b", name}, 30, f"{name} joining")
     page = browser_page
     sign_in(page, a.url, ADMIN, PASSWORD)
     page.goto(f"{a.url}/static/index.html?grid=1&cameras={CAMERA}")
     wait_playing(page, 1)
     page.evaluate(COUNT_FRAMES)
-    # Node B dies; its lease runs out and node C takes the camera.
-    b.kill()
-    b.stop_owning()
-    c.own([CAMERA])
-    wait_for(lambda: owner(sessions) == "node-c", 30, "node-c owning the camera")
+    assert owner(sessions) == "node-b"
+    b.kill()  # kill -9: no goodbye; its lease runs out and the other record node claims the camera
+    wait_for(lambda: owner(sessions) == name, 30, f"{name} owning the camera")
     # Same page, nobody touching it: the pictures stopped, then the tile offered again through A, which
     # forwarded to C, and they come again.
     page.wait_for_function("() => window.resumedAt !== null && window.presented > window.resumedAt + 30"

@@ -1,11 +1,9 @@
-"""A small cluster of real node processes (``python -m wawai.node``) on one real PostgreSQL, for the web
-side: record nodes that run camera "gate" from the real RTSP server, and a web node that serves the
-browser and forwards to the camera's owner.
-
-Ownership is written by real Coordinators in the test process, one per record node's name (with that
-node's advertise_url), so a test decides when the owner changes. Until the node itself runs its
-coordinator, every node runs every camera in its config; so the web node's copy of the camera points at a
-closed port and does not record: it never owns the camera, and must not write segments of its own.
+"""A small cluster of real node processes (``python -m wawai.node``) on one real PostgreSQL and one real
+``nats-server -js``, for the web side: record nodes, each running its own coordinator, that own camera
+"gate" from the real RTSP server when placement gives it to them, and a web-only node that runs no
+camera, serves the browser and forwards to the camera's owner. Every node has ``cluster.secret`` from
+the environment. (tests/cluster/node_site.py is the record side's harness; this one adds the secret and
+per-node web settings.)
 """
 
 from __future__ import annotations
@@ -23,9 +21,6 @@ from tests.cluster.helpers import LEASE
 from tests.support.app_fixtures import free_port
 from tests.support.waiting import wait_for
 from wawai.assets import REPO_ROOT
-from wawai.cluster.coordinator import Coordinator, CoordinatorThread
-from wawai.cluster.leases import NodeInfo
-from wawai.db.base import make_sessionmaker
 
 CAMERA = "gate"
 SECRET = "cluster-secret-for-the-web-tests-0123456789"
@@ -35,8 +30,8 @@ SEGMENT_SECONDS = 2
 START_SECONDS = 90.0  # a node process under load: imports, migrations, the web server
 
 
-def node_config(root: Path, name: str, url: str, port: int, camera_url: str, roles: str,
-                record: bool, views_per_user: int) -> Path:
+def node_config(root: Path, name: str, url: str, nats_url: str, port: int, camera_url: str, roles: str,
+                views_per_user: int) -> Path:
     directory = root / name / "config"
     (directory / "cameras").mkdir(parents=True)
     (directory / "wawai.yaml").write_text(textwrap.dedent(f"""\
@@ -47,31 +42,30 @@ def node_config(root: Path, name: str, url: str, port: int, camera_url: str, rol
         reload: {{watch: false}}
         cluster:
           node: {name}
+          nats_url: {nats_url}
           roles: [{roles}]
           advertise_url: http://127.0.0.1:{port}
           lease_seconds: {LEASE}
           secret: "${{{SECRET_ENV}}}"
         """))
-    mode = "continuous" if record else "off"
     (directory / "cameras" / f"{CAMERA}.yaml").write_text(
         f'name: Gate\ngroup: north\nstreams: {{main: "{camera_url}", stall_seconds: 4}}\n'
-        f"detect: {{enabled: false}}\nrecord: {{mode: {mode}, segment_seconds: {SEGMENT_SECONDS}}}\n")
+        f"detect: {{enabled: false}}\nrecord: {{segment_seconds: {SEGMENT_SECONDS}}}\n")
     return directory
 
 
 class NodeProcess:
-    """One node: its process, its URL and storage, and (for a record node) a coordinator for its name."""
+    """One node: its process, its URL and its storage."""
 
-    def __init__(self, root: Path, name: str, db_url: str, camera_url: str, roles: str = "record, web",
-                 record: bool = True, views_per_user: int = 32) -> None:
+    def __init__(self, root: Path, name: str, db_url: str, nats_url: str, camera_url: str,
+                 roles: str = "record, web", views_per_user: int = 32) -> None:
         self.name = name
         self.db_url = db_url
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.storage = root / name / "data"
-        self.config = node_config(root, name, db_url, self.port, camera_url, roles, record, views_per_user)
+        self.config = node_config(root, name, db_url, nats_url, self.port, camera_url, roles, views_per_user)
         self.log_path = root / f"{name}.log"
-        self.coordinator: CoordinatorThread | None = None
         self._log = self.log_path.open("wb")
         env = {**os.environ, SECRET_ENV: SECRET}
         self.process = subprocess.Popen(
@@ -91,29 +85,12 @@ class NodeProcess:
     def wait_healthy(self) -> None:
         wait_for(self.healthy, START_SECONDS, f"node {self.name} serving")
 
-    def own(self, camera_ids: list[str]) -> None:
-        """Join the cluster as a record node under this node's name (a real coordinator, here)."""
-        sessions = make_sessionmaker(self.db_url)
-        info = NodeInfo(self.name, ("record", "web"), 10, advertise_url=self.url)
-        coordinator = Coordinator(sessions, info, camera_ids, lease_seconds=LEASE,
-                                  on_start=lambda fence: None, on_stop=lambda camera, reason: None)
-        self.coordinator = CoordinatorThread(coordinator)
-        self.coordinator.start()
-
-    def stop_owning(self) -> None:
-        """Stop renewing without leaving, as a dead node would: its lease runs out."""
-        if self.coordinator is not None:
-            self.coordinator.stop(leave=False)
-            self.coordinator.coordinator.sessions.kw["bind"].dispose()
-            self.coordinator = None
-
     def kill(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=10)
 
     def end(self) -> None:
-        self.stop_owning()
         if self.process.poll() is None:
             self.process.terminate()
             try:

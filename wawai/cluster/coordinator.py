@@ -37,7 +37,8 @@ from wawai.cluster.placement import place
 log = logging.getLogger(__name__)
 
 StartCamera = Callable[[Fence], None]
-StopCamera = Callable[[str, str], None]  # camera id, reason: "moved", "released", "lease_lost", "stopping"
+# camera id, reason: "moved", "released", "lease_lost", "stopping", "refused"
+StopCamera = Callable[[str, str], None]
 
 # Stop this long before the lease could run out: room for the stop itself and for clock-rate drift.
 SAFETY_MARGIN = 0.2  # fraction of the lease
@@ -225,6 +226,21 @@ class Coordinator:
             except SQLAlchemyError as exc:
                 log.warning("cluster: node %s left without releasing (%s); its cameras move when the "
                             "lease runs out", self.info.name, exc.__class__.__name__)
+
+    # --- changes from the node ---------------------------------------------------------------------
+
+    def set_cameras(self, camera_ids: Iterable[str]) -> None:
+        """The site's cameras changed (hot reload); the next rebalance places the new list (the caller
+        makes sure every camera has its row: ownership.ensure_cameras)."""
+        with self._round:
+            self.camera_ids = sorted(set(camera_ids))
+
+    def give_up(self, camera_id: str, reason: str) -> None:
+        """Stop a camera this node believed it owned (a write for it was refused); the database's rows
+        are left as they are: they already name another owner, or a life of ours that has ended."""
+        with self._state:
+            if self.owned.pop(camera_id, None) is not None:
+                self._call_stop(camera_id, reason)
 
     def fence_for(self, camera_id: str) -> Fence | None:
         """The fence a write for ``camera_id`` must carry; None when this node does not own it."""
