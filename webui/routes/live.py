@@ -159,7 +159,9 @@ async def _forward_session(request: Request, ctx: StageContext, session_id: str,
     if peer is None:  # the node holding it is gone, and the view with it
         _forwarded(request).pop(session_id, None)
         return Response(status_code=204) if method == "DELETE" else Response(status_code=404)
-    body = await request.body()
+    # A DELETE has no body to relay; not reading it also passes on a viewer's keepalive DELETE whose
+    # page has already gone (the owner must still let the session go).
+    body = await request.body() if method == "PATCH" else b""
     extra = {"content-type": request.headers["content-type"]} if "content-type" in request.headers else {}
     answer = await forward.send(ctx, peer, method, _target(request), user_name, body, extra)
     if method == "DELETE" and answer.status_code in (204, 404):
