@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
 from wawai import audit
 from wawai.stage import CAMERA_LISTENERS_SERVICE, StageContext
@@ -79,7 +80,10 @@ async def open_live_view(
     camera_for(user, camera_id, ctx)
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/sdp":
         raise HTTPException(status_code=415, detail="send the SDP offer as Content-Type: application/sdp")
-    body = await request.body()
+    try:
+        body = await request.body()
+    except ClientDisconnect:  # the page went away while sending its offer (a navigation): nobody to answer
+        raise HTTPException(status_code=400, detail="the offer was cut off") from None
     if len(body) > MAX_OFFER_BYTES:
         raise HTTPException(status_code=413, detail="the SDP offer is too large")
     # A request another node forwarded is served here or not at all: never forwarded again (no loops
