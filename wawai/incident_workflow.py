@@ -12,6 +12,7 @@ admins do the rest.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -49,6 +50,12 @@ class NotAllowed(WorkflowError):
 
 class BadInput(WorkflowError):
     status_code = 422
+
+
+class AssigneeCannotSee(WorkflowError):
+    """The assignee may not see this incident's department (a bulk assign skips such incidents)."""
+
+    status_code = 409
 
 
 @dataclass(frozen=True)
@@ -106,8 +113,12 @@ def _check_state(incident: Incident, action: Action) -> None:
 
 
 def apply(session: Session, incident: Incident, action: str, actor: User, note: str | None = None,
-          assignee: str | None = None, priority: str | None = None) -> IncidentHistory:
-    """Do ``action`` to ``incident`` as ``actor``; raises WorkflowError subclasses (nothing changed then)."""
+          assignee: str | None = None, priority: str | None = None,
+          may_see: Callable[[User], bool] | None = None) -> IncidentHistory:
+    """Do ``action`` to ``incident`` as ``actor``; raises WorkflowError subclasses (nothing changed then).
+
+    ``may_see(user)`` says whether a user may see this incident (its department); an incident is never
+    assigned to someone who could not open it."""
     spec = ACTIONS.get(action)
     if spec is None:
         raise BadInput(f"unknown action {action!r} (one of: {', '.join(ACTIONS)})")
@@ -121,7 +132,7 @@ def apply(session: Session, incident: Incident, action: str, actor: User, note: 
     if spec.name == "note" and note is None:
         raise BadInput("a note needs text")
     if spec.name == "assign":
-        incident.assignee = _assignee(session, assignee)
+        incident.assignee = _assignee(session, assignee, may_see)
         detail["assignee"] = incident.assignee
     if spec.name == "priority":
         if priority not in PRIORITIES:
@@ -143,12 +154,15 @@ def escalate(session: Session, incident: Incident, limit_seconds: float) -> Inci
                    {"acknowledge_within": limit_seconds}, incident.escalated_at)
 
 
-def _assignee(session: Session, name: str | None) -> str:
+def _assignee(session: Session, name: str | None, may_see: Callable[[User], bool] | None) -> str:
     if not name or not name.strip():
         raise BadInput('assign needs {"user": NAME}')
     user = session.scalar(select(User).where(User.name == name.strip()))
     if user is None or user.disabled:
         raise BadInput(f"no active user {name.strip()!r} to assign to")
+    if may_see is not None and not may_see(user):
+        raise AssigneeCannotSee(f"{user.name!r} cannot see this incident's department; "
+                                "assign someone who can")
     return user.name
 
 

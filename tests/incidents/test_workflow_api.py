@@ -148,6 +148,22 @@ def test_bulk_applies_one_action_within_what_the_user_may_see(api, site) -> None
     assert unknown.status_code == 422
 
 
+def test_an_incident_is_assigned_only_to_someone_who_may_see_its_department(api, site) -> None:
+    putr = add_incident(site.sessions, camera="putr-cam", rule="assign-rule")
+    rsu = add_incident(site.sessions, camera="rsu-cam", rule="assign-rule")
+    refused = post(api, site, "supervisor1", putr, "assign", user="rsu-sup")
+    assert refused.status_code == 409
+    assert refused.json()["detail"] == (
+        "'rsu-sup' cannot see this incident's department; assign someone who can")
+    shown = api.get(f"/api/incidents/{putr}", headers=site.headers("admin1")).json()
+    assert shown["status"] == "new" and shown["assignee"] is None
+    answer = api.post("/api/incidents/bulk", headers=site.headers("supervisor1"),
+                      json={"action": "assign", "user": "rsu-sup", "filter": {"rule": "assign-rule"}})
+    assert answer.status_code == 200
+    assert answer.json()["applied"] == [rsu]  # the PUTR one is skipped with its reason, not refused whole
+    assert [s["id"] for s in answer.json()["skipped"]] == [putr]
+
+
 def test_department_limited_user_is_refused_and_the_attempt_audited(api, site) -> None:
     incident = add_incident(site.sessions, camera="putr-cam")
     before = len(audit_rows(site, "access.denied"))

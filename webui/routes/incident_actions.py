@@ -9,6 +9,7 @@ commit. ``POST /api/incidents/bulk`` applies one action to every incident a filt
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, HTTPException
@@ -21,7 +22,7 @@ from wawai.db.users import User
 from wawai.incident_events import UPDATED, publish_incident
 from wawai.incident_workflow import ACTION_PATHS, ACTIONS, MAX_NOTE, WorkflowError
 from wawai.stage import StageContext
-from webui.deps import Ctx, CurrentUser, DbSession, incident_for
+from webui.deps import Ctx, CurrentUser, DbSession, incident_for, incident_visible
 from webui.incident_filters import StrictIncidentFilter, incident_query, newest_first, present
 
 router = APIRouter()
@@ -42,20 +43,24 @@ class BulkBody(ActionBody):
     filter: StrictIncidentFilter = StrictIncidentFilter()
 
 
-def _do(db: Any, incident: Incident, action: str, user: User, body: ActionBody) -> None:
+def _do(db: Any, incident: Incident, action: str, user: User, body: ActionBody, ctx: StageContext) -> None:
     try:
         incident_workflow.apply(db, incident, action, user, note=body.note, assignee=body.user,
-                                priority=body.priority)
+                                priority=body.priority, may_see=_seer(incident, ctx))
     except WorkflowError as exc:
         db.rollback()
         raise HTTPException(status_code=exc.status_code, detail=str(exc)) from exc
+
+
+def _seer(incident: Incident, ctx: StageContext) -> Callable[[User], bool]:
+    return lambda someone: incident_visible(someone, incident, ctx)
 
 
 def _one(action: str) -> Any:
     def handler(incident_id: int, user: CurrentUser, ctx: Ctx, db: DbSession,
                 body: ActionBody | None = None) -> dict[str, Any]:
         incident = incident_for(user, incident_id, ctx, db)
-        _do(db, incident, action, user, body or ActionBody())
+        _do(db, incident, action, user, body or ActionBody(), ctx)
         db.commit()
         record = present(incident, ctx)
         publish_incident(ctx.bus, UPDATED, record, action=action, actor=user.name)
@@ -91,7 +96,7 @@ def bulk(body: BulkBody, user: CurrentUser, ctx: Ctx, db: DbSession) -> dict[str
         try:
             # apply() checks everything before it changes anything, so a refusal leaves nothing to undo.
             incident_workflow.apply(db, incident, spec.name, user, note=body.note, assignee=body.user,
-                                    priority=body.priority)
+                                    priority=body.priority, may_see=_seer(incident, ctx))
             applied.append(incident)
         except WorkflowError as exc:
             if exc.status_code != 409:

@@ -809,11 +809,28 @@ export function t(key, vars = {}) {
   return text.replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ""));
 }
 
+// The site's time zone once the shell knows it (from /api/auth/me); undefined before.
+export function siteZone() {
+  return timeZone;
+}
+
+// One cache of formatters for every page: building an Intl.DateTimeFormat costs far more than using one.
+const formatters = new Map();
+
+// A formatter in the user's language for ``zone`` (default: the site's), 24-hour clock.
+export function dateFormat(options, zone = timeZone) {
+  const key = `${lang}|${zone}|${JSON.stringify(options)}`;
+  if (!formatters.has(key)) {
+    formatters.set(key, new Intl.DateTimeFormat(LOCALES[lang], { timeZone: zone, hourCycle: "h23", ...options }));
+  }
+  return formatters.get(key);
+}
+
 // ``value``: a Date, an ISO string, or epoch seconds (the API's clip times).
 function format(value, options) {
   if (value === null || value === undefined || value === "") return "";
   const moment = value instanceof Date ? value : new Date(typeof value === "number" ? value * 1000 : value);
-  return new Intl.DateTimeFormat(LOCALES[lang], { timeZone, hourCycle: "h23", ...options }).format(moment);
+  return dateFormat(options).format(moment);
 }
 
 // Times as the site's clock shows them (site.timezone), whatever the browser's zone.

@@ -5,7 +5,7 @@ import { getJson } from "./api.js";
 import { wallUrl } from "./complaint_alert.js";
 import { el } from "./dom.js";
 import { cameraOf, connectEvents, on } from "./events.js";
-import { t } from "./i18n.js";
+import { formatDateTime, t } from "./i18n.js";
 import { startShell } from "./shell.js";
 import { openViewer } from "./whep.js";
 
@@ -18,7 +18,6 @@ const DAY_MS = 24 * 3600 * 1000;
 const container = document.getElementById("map");
 const notice = document.getElementById("map-notice");
 const cameraMarkers = new Map();
-let formatTime = (iso) => new Date(iso).toLocaleString();
 
 // The point `meters` away from lat/lon in direction `bearing` (degrees from north), on a sphere.
 function destination(lat, lon, bearing, meters) {
@@ -101,7 +100,7 @@ function complaintPopup(incident) {
   } });
   return el("div", { class: "map-popup complaint-popup", dataset: { incident: String(incident.id) } },
     el("strong", { text: complaint.service_name }),
-    el("span", { class: "muted", text: formatTime(incident.started_at) }),
+    el("span", { class: "muted", text: formatDateTime(incident.started_at) }),
     complaint.address ? el("span", { text: complaint.address }) : null,
     complaint.description ? el("span", { text: complaint.description }) : null,
     incident.snapshot_url ? el("img", { src: incident.snapshot_url, alt: t("alerts.photo") }) : null,
@@ -111,7 +110,7 @@ function complaintPopup(incident) {
 function incidentPopup(incident, camera) {
   return el("div", { class: "map-popup incident-popup", dataset: { incident: String(incident.id) } },
     el("strong", { text: incident.rule }),
-    el("span", { class: "muted", text: `${camera.name} · ${formatTime(incident.started_at)}` }),
+    el("span", { class: "muted", text: `${camera.name} · ${formatDateTime(incident.started_at)}` }),
     incident.snapshot_url ? el("img", { src: incident.snapshot_url, alt: t("map.snapshot") }) : null,
     el("a", { href: wallUrl([camera.id]), text: t("map.openCamera") }));
 }
@@ -165,8 +164,6 @@ async function main() {
     getJson(`/api/incidents?since=${encodeURIComponent(new Date(Date.now() - DAY_MS).toISOString())}&per_page=200`),
     getJson("/api/incidents?type=complaint&per_page=200"),
   ]);
-  const zone = new Intl.DateTimeFormat(undefined, { timeZone: settings.timezone, dateStyle: "short", timeStyle: "medium" });
-  formatTime = (iso) => zone.format(new Date(iso));
   const map = L.map(container, { attributionControl: false, maxZoom: settings.max_zoom });
   L.control.scale({ metric: true, imperial: false }).addTo(map);
   baseLayer(map, settings);

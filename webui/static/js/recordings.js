@@ -166,7 +166,8 @@ function drawAxis() {
   let tick = zonedMidnight(zonedDay(view.start, timezone), timezone);
   while (tick < view.start) tick += step;
   for (; tick <= view.start + view.span; tick += step) {
-    const text = step >= DAY || formatTime(tick, timezone) === "00:00"
+    const midnight = zonedMidnight(zonedDay(tick, timezone), timezone) === tick; // "00.00" in Indonesian
+    const text = step >= DAY || midnight
       ? `${zonedDay(tick, timezone).slice(5)} ${formatTime(tick, timezone)}` : formatTime(tick, timezone);
     const label = el("span", { class: "tl-tick", text });
     label.style.left = `${fraction(tick) * 100}%`;

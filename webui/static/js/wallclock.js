@@ -1,5 +1,7 @@
-// Wall-clock times shown in the site's time zone (site.timezone), never the browser's.
+// Wall-clock times shown in the site's time zone (site.timezone), never the browser's; the timeline
+// arithmetic (a zone's midnight) for the recordings pages. Formatting itself is i18n.js's dateFormat.
 import { getJson } from "./api.js";
+import { dateFormat, siteZone } from "./i18n.js";
 
 let site = null;
 
@@ -9,6 +11,7 @@ export async function siteInfo() {
 }
 
 export async function siteTimezone() {
+  if (siteZone()) return siteZone(); // the shell has it already (from /api/auth/me)
   try {
     return (await siteInfo()).timezone || "UTC";
   } catch {
@@ -16,16 +19,8 @@ export async function siteTimezone() {
   }
 }
 
-const formats = new Map();
-
 function format(timezone, options) {
-  const key = `${timezone}|${JSON.stringify(options)}`;
-  if (!formats.has(key)) {
-    formats.set(key, new Intl.DateTimeFormat(document.documentElement.lang || "en", {
-      timeZone: timezone || "UTC", hourCycle: "h23", ...options,
-    }));
-  }
-  return formats.get(key);
+  return dateFormat(options, timezone || "UTC");
 }
 
 // "2026-12-01 21:04:05.3" in the zone; tenths when ``precise`` (the player shows which frame).
