@@ -200,6 +200,8 @@ class SignedRequests:
             return True
         kind = "/".join(target.split("?")[0].split("/")[:4])  # /api/recordings/CAMERA
         now = time.monotonic()
+        if len(self._audited) > 10_000:  # users x cameras on a big site: forget the old marks
+            self._audited = {k: at for k, at in self._audited.items() if now - at < SIGNED_AUDIT_SECONDS}
         key = (node, user, kind)
         if now - self._audited.get(key, -SIGNED_AUDIT_SECONDS) < SIGNED_AUDIT_SECONDS:
             return False
