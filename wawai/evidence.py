@@ -6,8 +6,8 @@ signature over it, made with the site's key (created on first use under ``<stora
 the site's user only). Verification names what changed: the manifest (its hash no longer matches the
 signed one), the signature file (the signature does not hold), or a file (its hash or ZIP checksum).
 
-Exports copy gigabytes: ``EXPORT_SLOTS`` bounds how many run at once (the seam for the shared heavy-work
-pool of issue 17; replace the semaphore with that pool's submit when it lands).
+Exports copy gigabytes: the web app runs them in the node's export pool (``wawai.workpool``, shared with
+clip exports), which bounds them per user and in total.
 """
 
 from __future__ import annotations
@@ -34,12 +34,7 @@ FORMAT = "wawai-evidence/1"
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
 KEY_FILE = Path("keys") / "evidence-ed25519.pem"
-EXPORT_SLOTS = threading.BoundedSemaphore(2)
 _key_lock = threading.Lock()
-
-
-class EvidenceBusy(RuntimeError):
-    """Every export slot is taken; try again shortly."""
 
 
 # --- keys --------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Exporting one incident as an evidence package (web and CLI share this; wawai.evidence signs it).
 
 The clip is the incident's clip range (pre- and post-roll included) joined by stream copy through the
-recorder's ``ClipExporter``; the snapshot is the stored JPEG with its boxes and zone.
+recorder's ``ClipExporter``; the snapshot is the stored JPEG with its boxes and zone. Blocking: the web
+app runs it in the export pool it shares with clip exports (one bound for every export of the node).
 """
 
 from __future__ import annotations
@@ -15,11 +16,9 @@ from typing import Any
 
 from wawai.config.schema import CameraConfig
 from wawai.db.incidents import Incident
-from wawai.evidence import EXPORT_SLOTS, EvidenceBusy, EvidenceRange, build_package, site_key
+from wawai.evidence import EvidenceRange, build_package, site_key
 from wawai.files import sha256_of
 from wawai.recordings import ClipExporter, NothingRecorded
-
-SLOT_WAIT_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -31,11 +30,9 @@ class EvidenceFile:
 
 def export_evidence(exporter: ClipExporter, storage: Path, incident: Incident, camera: CameraConfig | None,
                     exported_by: str, timezone: str, output: Path) -> EvidenceFile:
-    """Write the package at ``output``; raises NothingRecorded (no footage) or EvidenceBusy."""
+    """Write the package at ``output``; raises NothingRecorded (no footage)."""
     if incident.camera_id is None:
         raise NothingRecorded(f"incident {incident.id} is a public report without a camera: no footage")
-    if not EXPORT_SLOTS.acquire(timeout=SLOT_WAIT_SECONDS):
-        raise EvidenceBusy("every evidence export slot is busy; try again in a minute")
     work = storage / "exports" / f".evidence-{uuid.uuid4().hex}"
     try:
         work.mkdir(parents=True)
@@ -52,4 +49,3 @@ def export_evidence(exporter: ClipExporter, storage: Path, incident: Incident, c
         return EvidenceFile(output, sha256_of(output), manifest)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-        EXPORT_SLOTS.release()

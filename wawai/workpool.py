@@ -8,8 +8,8 @@ with ``PoolFull`` so the caller can answer 429/503 with ``Retry-After`` instead 
     pool = WorkPool("exports", workers=2, queue=8, per_key=2)
     result = await pool.run(export_clip, camera, start, end, key=user.name)   # raises PoolFull
 
-Used by the web app's clip export and sign-in; the evidence export of the incident workflow is meant
-to share the export pool (one limit for all exports of a node).
+Used by the web app's sign-in and its exports: clip exports and the incident workflow's evidence
+packages share one export pool (one limit for all exports of a node, per user and in total).
 """
 
 from __future__ import annotations

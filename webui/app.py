@@ -23,6 +23,7 @@ import webui.routes
 from wawai.integrations.event_data import register_cameras
 from wawai.stage import StageContext
 from webui.background import lifespan_for
+from webui.openapi import add_named_schemas
 from webui.security import (
     AuthMiddleware,
     SecurityHeadersMiddleware,
@@ -80,6 +81,7 @@ def create_app(ctx: StageContext) -> FastAPI:
         router = getattr(module, "router", None)
         if router is not None:
             app.include_router(router)
+    add_named_schemas(app)
     if STATIC_DIR.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC_DIR, html=True), name="static")
 

@@ -17,7 +17,7 @@ from fastapi.requests import HTTPConnection
 from sqlalchemy.orm import Session
 
 from wawai import audit
-from wawai.config.schema import CameraConfig
+from wawai.config.schema import CameraConfig, WebSection
 from wawai.db.incidents import Incident
 from wawai.db.users import Role, User
 from wawai.stage import StageContext
@@ -66,22 +66,26 @@ AdminUser = Annotated[User, Depends(_needs(Role.ADMIN))]
 
 @dataclass(frozen=True)
 class WebPools:
-    """The app's pools for heavy work (``wawai.workpool``): clip exports, argon2 sign-ins."""
+    """The app's pools for heavy work (``wawai.workpool``): exports (clips and evidence packages share
+    one bound), argon2 sign-ins."""
 
     exports: WorkPool
     logins: WorkPool
+
+
+def make_pools(web: WebSection) -> WebPools:
+    return WebPools(
+        exports=WorkPool("exports", workers=web.export_workers, queue=web.export_queue,
+                         per_key=web.exports_per_user),
+        logins=WorkPool("sign-ins", workers=web.login_workers, queue=web.login_queue, retry_after=2),
+    )
 
 
 def get_pools(connection: HTTPConnection) -> WebPools:
     state = connection.app.state
     pools: WebPools | None = getattr(state, "work_pools", None)
     if pools is None:
-        web = state.ctx.config.site.web
-        pools = WebPools(
-            exports=WorkPool("clip exports", workers=web.export_workers, queue=web.export_queue,
-                             per_key=web.exports_per_user),
-            logins=WorkPool("sign-ins", workers=web.login_workers, queue=web.login_queue, retry_after=2),
-        )
+        pools = make_pools(state.ctx.config.site.web)
         state.work_pools = pools
     return pools
 
@@ -166,5 +170,6 @@ __all__ = [
     "get_user",
     "incident_for",
     "incident_visible",
+    "make_pools",
     "visible_cameras",
 ]

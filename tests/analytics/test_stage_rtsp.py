@@ -3,8 +3,10 @@ ingest hub, into the database, the snapshots and the API. Expected counts: see R
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ import camera_ingest
 from analytics.stage import AnalyticsStage
 from tests.analytics.helpers import LAWN, LINE, POST, WALK
 from tests.support.app_fixtures import write_config
+from tests.support.rtsp_fixtures import running_server
 from tests.support.waiting import wait_until
 from wawai import accounts
 from wawai.bus import EventBus
@@ -44,6 +47,9 @@ TOLERANCE = {
     "post-loiter": range(1, 5),
     "walkway-at-night": range(0, 1),  # schedule 22:00-05:00, the injected clock says noon
 }
+WINDOW = 30.0  # the clip's length: 30 s of the loop hold every moment of it once
+KEPT_UP_SHARE = 0.9  # of detect.fps x WINDOW: frames a window must have had analysed to count
+KEPT_UP_DEADLINE = 150.0  # unloaded, the first window is the one (30 s); loaded, a later one may be
 
 
 def camera_yaml(url: str, **detect: Any) -> str:
@@ -123,33 +129,112 @@ def node_factory(tmp_path: Path) -> Iterator[Any]:
         node.stop()
 
 
-def test_walkway_over_rtsp_incidents_offline_and_api(rtsp_server_private, node_factory, tmp_path: Path):
-    server = rtsp_server_private
-    node = node_factory({"vt.yaml": camera_yaml(server.url("vtest30"))}, site_yaml(tmp_path))
+@dataclass(frozen=True)
+class Sample:
+    at: float  # capture time of the last frame analysed
+    frames: int  # frames analysed so far
+    lost: int  # frames dropped before analysis plus detector runs that failed (queue full under load)
+
+
+def sample(pipeline: Any) -> Sample | None:
+    stats = pipeline.stats
+    if stats.first_frame_at is None or stats.last_frame_at is None:
+        return None
+    return Sample(stats.last_frame_at, stats.frames, stats.frame_drops + stats.detect_failures)
+
+
+def kept_up_window(pipeline: Any, fps: float, deadline: float) -> tuple[float, float] | None:
+    """The first ``WINDOW`` seconds of footage (capture time) that the stage analysed in full: at least
+    ``KEPT_UP_SHARE`` of ``fps`` x WINDOW frames, none dropped, no detector run lost; None if it did not
+    within ``deadline`` seconds.
+
+    The footage counts hold for a stage that sees the footage. On a loaded machine it falls behind (it
+    drops frames rather than lag, by design) and the incidents of that stretch say nothing about the
+    rules. Windows are picked by that measure alone, never by their counts.
+    """
+    samples: list[Sample] = []
+    candidate = 0  # index in ``samples`` of the window start being judged
+    ends = time.monotonic() + deadline
+    while time.monotonic() < ends:
+        now = sample(pipeline)
+        if now is not None and not samples:
+            first = pipeline.stats.first_frame_at
+            samples.append(Sample(first - 1e-6, 0, 0))  # the first window starts with the first frame
+        if now is not None:
+            samples.append(now)
+        while candidate < len(samples):
+            start = samples[candidate]
+            end = next((s for s in samples[candidate + 1:] if s.at >= start.at + WINDOW), None)
+            if end is None:
+                break
+            if end.frames - start.frames >= KEPT_UP_SHARE * fps * WINDOW and end.lost == start.lost:
+                return start.at, start.at + WINDOW
+            candidate += 1
+        time.sleep(0.2)
+    return None
+
+
+@pytest.fixture(scope="module")
+def walkway(rtsp_media: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One node analysing vtest30 from a server of its own (the offline test kills it), for both tests."""
+    root = tmp_path_factory.mktemp("walkway")
+    with running_server(rtsp_media, root) as server:
+        node = Node(root, {"vt.yaml": camera_yaml(server.url("vtest30"))}, site_yaml(root))
+        node.start()
+        try:
+            yield server, node
+        finally:
+            node.stop()
+
+
+@pytest.mark.timeout(KEPT_UP_DEADLINE + 120)
+def test_walkway_over_rtsp_counts_within_the_tolerance(walkway):
+    _, node = walkway
+    pipeline = node.stage.pipelines["vt"]
+    window = kept_up_window(pipeline, fps=5, deadline=KEPT_UP_DEADLINE)
+    if window is None:
+        # Not a pass: the summary names the skip and why. The same counts on every frame of the same
+        # footage are checked whatever the load by test_footage.py.
+        pytest.skip(f"the machine was too loaded for the stage to analyse {WINDOW:.0f} s of footage in "
+                    f"full within {KEPT_UP_DEADLINE:.0f} s (detect rate {pipeline.detect_rate()}): "
+                    "counts over RTSP not measured this run")
+    window_start, window_end = window
+    # Incidents are stored as their frame is analysed: once later frames are, the window's are all in.
+    assert wait_until(lambda: (pipeline.stats.last_frame_at or 0) > window_end + 2, 60), pipeline.status()
+    incidents = [i for i in node.incidents() if window_start < i.started_at.timestamp() <= window_end]
+    counts = Counter(i.rule for i in incidents)
+    for rule, allowed in TOLERANCE.items():
+        assert counts[rule] in allowed, f"{rule}: {counts[rule]}, expected {allowed}; all: {counts}"
+    assert counts["walkway-at-day"] == counts["walkway-entry"]  # noon is inside 11:00-13:00
+    # Incidents are stored within a second of their frame's capture time (issue 5), by a stage that
+    # keeps up with its camera.
+    for incident in incidents:
+        lag = (incident.created_at - incident.started_at).total_seconds()
+        assert lag < 1.0, (incident.rule, lag)
+
+
+@pytest.mark.timeout(600)
+def test_walkway_over_rtsp_incidents_offline_and_api(walkway):
+    server, node = walkway
     pipeline = node.stage.pipelines["vt"]
 
     def analysed_seconds() -> float:
         first, last = pipeline.stats.first_frame_at, pipeline.stats.last_frame_at
         return 0.0 if first is None or last is None else last - first
 
-    assert wait_until(lambda: analysed_seconds() >= 30.0, timeout=90), pipeline.status()
-    assert pipeline.stats.first_frame_at is not None
-    window_end = pipeline.stats.first_frame_at + 30.0
-    incidents = [i for i in node.incidents() if i.started_at.timestamp() < window_end]
+    # What holds however far behind a loaded machine leaves the stage: incidents where people walk,
+    # none on the empty lawn nor outside a rule's schedule, the two walkway rules alike.
+    assert wait_until(lambda: analysed_seconds() >= WINDOW, timeout=120), pipeline.status()
+    settled = (pipeline.stats.last_frame_at or 0) - 10  # incidents before this are stored by now
+    incidents = [i for i in node.incidents() if i.started_at.timestamp() < settled]
     counts = Counter(i.rule for i in incidents)
-    for rule, allowed in TOLERANCE.items():
-        assert counts[rule] in allowed, f"{rule}: {counts[rule]}, expected {allowed}; all: {counts}"
-    assert counts["walkway-at-day"] == counts["walkway-entry"]  # noon is inside 11:00-13:00
+    assert counts["walkway-entry"] >= 2 and counts["walkway-at-day"] == counts["walkway-entry"], counts
+    assert counts["lawn-entry"] == 0 and counts["walkway-at-night"] == 0, counts
 
     status = node.stage.camera_status("vt")
     assert status["state"] == "running" and status["model"] == "yolox-nano"
     assert status["detector"]["requests"] > 0 and status["detector"]["inference_ms"] > 0
-    assert "queue_ms" in status["detector"] and status["frames"] >= 150
-
-    # Incidents are stored within a second of their frame's capture time.
-    for incident in incidents:
-        lag = (incident.created_at - incident.started_at).total_seconds()
-        assert lag < 1.0, (incident.rule, lag)
+    assert "queue_ms" in status["detector"] and status["frames"] > 0
 
     # The camera dies: camera_offline after stall (2 s) + seconds (2 s), ends when it is back.
     server.kill()
@@ -161,10 +246,11 @@ def test_walkway_over_rtsp_incidents_offline_and_api(rtsp_server_private, node_f
         lambda: next(i for i in node.incidents() if i.id == down.id).ended_at is not None, timeout=45
     )
 
-    _check_api(node, incidents)
+    _check_api(node, incidents, settled)
 
 
-def _check_api(node: Node, incidents: list[Incident]) -> None:
+def _check_api(node: Node, incidents: list[Incident], cutoff: float) -> None:
+    """The API over the incidents stored before ``cutoff`` (the stage goes on adding newer ones)."""
     with node.sessions() as db:
         supervisor = accounts.create_user(db, "sup1", "correct horse battery", "supervisor")
         operator = accounts.create_user(db, "op1", "correct horse battery", "operator", ["north"])
@@ -173,10 +259,11 @@ def _check_api(node: Node, incidents: list[Incident]) -> None:
         db.commit()
     sup = {"Authorization": f"Bearer {sup_token}"}
     op = {"Authorization": f"Bearer {op_token}"}
-    walkway = [i for i in node.incidents() if i.rule == "walkway-entry"]
+    walkway = [i for i in node.incidents() if i.rule == "walkway-entry" and i.started_at.timestamp() < cutoff]
+    until = datetime.fromtimestamp(cutoff, UTC).isoformat()
     with TestClient(create_app(node.ctx)) as client:
         assert client.get("/api/incidents").status_code == 401
-        params: dict[str, Any] = {"rule": "walkway-entry", "per_page": 2}
+        params: dict[str, Any] = {"rule": "walkway-entry", "per_page": 2, "until": until}
         page = client.get("/api/incidents", params=params, headers=sup).json()
         assert page["total"] == len(walkway) and len(page["items"]) == 2
         assert page["items"][0]["started_at"] >= page["items"][1]["started_at"]  # newest first

@@ -486,3 +486,34 @@ def test_retention_removes_old_reports_with_their_reporters_and_photos(http, sys
     purge_incidents(system.sessions, system.ctx.storage, retain_days=1, now=time.time() + 2 * 86400)
     assert stored(system) == (0, 0, 0)  # complaints and reporters went with their incidents
     assert not any(photo.exists() for photo in photos)
+
+
+def test_every_json_answer_fits_the_published_document(http, system):
+    """The .json answers are rendered by Open311's own code, not by FastAPI's response models: check each
+    against the schema /api/openapi.json publishes for it, with no field the schema leaves out."""
+    from jsonschema import Draft202012Validator
+
+    admin = next(user for user in system.users.values() if user.role == "admin")
+    spec = http.get("/api/openapi.json", headers={"Authorization": f"Bearer {admin.token}"}).json()
+    key = {"api_key": system.keys["lapor"]}
+    created = http.post(f"{BASE}/requests.json", data=flood(system.keys["lapor"]))
+    assert created.status_code == 201, created.text
+    request_id = created.json()[0]["service_request_id"]
+    answers = [
+        ("get", "/discovery.{fmt}", http.get(f"{BASE}/discovery.json"), "200"),
+        ("get", "/services.{fmt}", http.get(f"{BASE}/services.json", params=key), "200"),
+        ("get", "/services/{code}", http.get(f"{BASE}/services/flood.json", params=key), "200"),
+        ("post", "/requests.{fmt}", created, "201"),
+        ("get", "/requests.{fmt}", http.get(f"{BASE}/requests.json", params=key), "200"),
+        ("get", "/requests/{request_id}", http.get(f"{BASE}/requests/{request_id}.json", params=key), "200"),
+    ]
+    schemas = spec["components"]["schemas"]
+    for method, path, answer, status in answers:
+        assert answer.status_code == int(status), (path, answer.text)
+        documented = spec["paths"][BASE + path][method]["responses"][status]["content"]
+        schema = {**documented["application/json"]["schema"], "components": spec["components"]}
+        Draft202012Validator(schema).validate(answer.json())
+        items = answer.json() if isinstance(answer.json(), list) else [answer.json()]
+        model = schema.get("items", schema)["$ref"].rsplit("/", 1)[1]  # a list of them, or one
+        fields = set(schemas[model]["properties"])
+        assert all(set(item) <= fields for item in items), (path, [set(item) - fields for item in items])

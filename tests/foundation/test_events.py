@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import threading
-import time
 
 from tests.support.app_fixtures import PASSWORD
+from tests.support.waiting import wait_until
 from webui.security import CSRF_COOKIE
 
 
-def publish_soon(bus, messages, delay=0.3):
+def publish_soon(bus, messages):
+    """Publish once the socket's handler has subscribed to the bus (before that, a message reaches no
+    one); a fixed delay was a guess that a loaded machine can miss."""
     def run():
-        time.sleep(delay)  # after the socket subscribed
+        wait_until(lambda: bus._subscribers, 30)
         for message in messages:
             bus.publish(message)
 
@@ -56,13 +58,9 @@ def test_cookie_websocket_from_another_origin_is_refused(client, users):
 def test_unsubscribes_when_the_browser_goes(client, users, stage_context):
     bus = stage_context.bus
     with client.websocket_connect(f"/api/events?token={users['admin'].token}"):
-        deadline = time.monotonic() + 5
-        while not bus._subscribers and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_until(lambda: bus._subscribers, 30)
         assert len(bus._subscribers) == 1
-    deadline = time.monotonic() + 5
-    while bus._subscribers and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_until(lambda: not bus._subscribers, 30)
     assert bus._subscribers == []
 
 

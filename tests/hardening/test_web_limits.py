@@ -4,6 +4,7 @@ a private database file (issue 17). Real uvicorn (the node's own settings), real
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import stat
 import threading
@@ -22,6 +23,7 @@ from wawai import accounts
 from wawai.db.base import create_db_engine
 from wawai.db.users import LoginAttempt
 from wawai.node import web_server_config
+from webui.live.relay import LiveRelay
 
 
 class NodeServer:
@@ -115,9 +117,26 @@ def test_a_stranger_cannot_lock_an_operator_out(app, users):
     ("supervisor", "/api/recordings/north-gate/clip.mp4", {"start": "nan", "end": "nan"}, 400),
     ("supervisor", "/api/recordings/north-gate", {"start": "nan", "end": "inf"}, 400),
     ("supervisor", "/api/recordings/north-gate", {"start": "0", "end": "1e300"}, 400),
+    ("admin", "/api/audit", {"page": "9223372036854775807"}, 400),
+    ("admin", "/api/audit", {"since": "9999-12-31T23:59:59-23:59"}, 400),
+    ("admin", "/api/integrations/deliveries", {"offset": "9223372036854775808"}, 400),
+    ("admin", "/api/integrations/deliveries", {"since": "0001-01-01T00:00:00+23:59"}, 400),
+    ("admin", "/api/recordings/north-gate/segments/9223372036854775808.jpg", {}, 404),
 ])
 def test_overflowing_numbers_answer_400_or_404_with_one_line(client, users, who, path, params, status):
     answer = client.get(path, params=params, headers=bearer(users[who]))
+    assert answer.status_code == status, answer.text
+    detail = answer.json()["detail"]
+    assert isinstance(detail, str) and "\n" not in detail
+
+
+@pytest.mark.parametrize(("method", "path", "body", "status"), [
+    ("DELETE", "/api/tokens/9223372036854775808", None, 404),
+    ("POST", "/api/integrations/deliveries/9223372036854775808/replay", None, 404),
+    ("POST", "/api/integrations/replay", {"since": "0001-01-01T00:00:00+23:59"}, 400),
+])
+def test_overflowing_ids_and_times_in_changes_answer_one_line(client, users, method, path, body, status):
+    answer = client.request(method, path, json=body, headers=bearer(users["admin"]))
     assert answer.status_code == status, answer.text
     detail = answer.json()["detail"]
     assert isinstance(detail, str) and "\n" not in detail
@@ -143,9 +162,20 @@ def test_incident_outside_the_users_groups_answers_like_a_missing_one(client, us
 # --- live views ----------------------------------------------------------------------------------
 
 
+def patient_relay(app: Any, stage_context: Any, **web: Any) -> LiveRelay:
+    """The app's relay, with the hub started (stream facts at once, so each offer is answered without
+    waiting) and a connect timeout far past the test: the views here never connect, and on a loaded
+    machine the default 15 s reclaim would free slots in the middle of counting them."""
+    stage_context.hub.start()
+    section = stage_context.config.site.web.model_copy(update=web)
+    relay = LiveRelay(stage_context.hub, section, connect_timeout=600)
+    app.state.live_relay = relay
+    return relay
+
+
 @pytest.mark.timeout(240)
-def test_200_offers_from_one_user_are_capped_with_retry_after(client, users, stage_context):
-    stage_context.hub.start()  # stream facts at once, so each offer is answered without waiting
+def test_200_offers_from_one_user_are_capped_with_retry_after(app, client, users, stage_context):
+    patient_relay(app, stage_context)
     cap = stage_context.config.site.web.live_max_sessions_per_user
     offer = make_offer()
     started = time.monotonic()
@@ -158,6 +188,47 @@ def test_200_offers_from_one_user_are_capped_with_retry_after(client, users, sta
     for answer in answers[:cap]:
         assert client.delete(answer.headers["location"], headers=bearer(users["operator"])).status_code == 204
     assert whep(client, "north-gate", users["operator"], offer).status_code == 201  # room again
+
+
+@pytest.mark.timeout(240)
+def test_offers_from_several_users_past_the_total_cap_get_503_until_sessions_close(
+        app, client, users, sessions, stage_context):
+    # A total cap below what the users may open each: only the total check can refuse here.
+    patient_relay(app, stage_context, live_max_sessions=6, live_max_sessions_per_user=8)
+    with sessions() as db:
+        extra = accounts.create_user(db, "supervisor2", PASSWORD, "supervisor", [])
+        token = accounts.create_token(db, extra, "tests")
+        db.commit()
+    viewers = [users["operator"], users["supervisor"], users["admin"],
+               dataclasses.replace(users["supervisor"], name=extra.name, token=token)]
+    offer = make_offer()
+    def offer_as(viewer: Any) -> tuple[Any, httpx.Response]:
+        return viewer, whep(client, "north-gate", viewer, offer)
+
+    with ThreadPoolExecutor(16) as pool:  # 4 users x 4 offers at once: 16 asked, 6 served
+        answers = list(pool.map(offer_as, viewers * 4))
+    codes = [answer.status_code for _, answer in answers]
+    assert sorted(codes) == [201] * 6 + [503] * 10, codes
+    refused = [answer for _, answer in answers if answer.status_code == 503]
+    assert all(int(answer.headers["Retry-After"]) > 0 for answer in refused)
+    assert all(answer.json()["detail"] == "the server has as many live views open as it serves; try again "
+               "shortly" for answer in refused)
+    admin = bearer(users["admin"])
+    assert client.get("/api/live/stats", headers=admin).json()["sessions"] == 6
+    # Each user once more, whatever they hold: all refused while the node is full.
+    assert [whep(client, "north-gate", viewer, offer).status_code for viewer in viewers] == [503] * 4
+    # Two sessions close: exactly two slots come back, for any user.
+    opened = [(viewer, answer.headers["location"]) for viewer, answer in answers if answer.status_code == 201]
+    for viewer, location in opened[:2]:
+        assert client.delete(location, headers=bearer(viewer)).status_code == 204
+    again = [whep(client, "north-gate", viewer, offer) for viewer in viewers]
+    assert [answer.status_code for answer in again] == [201, 201, 503, 503]
+    assert client.get("/api/live/stats", headers=admin).json()["sessions"] == 6
+    reopened = [(viewer, answer.headers["location"])
+                for viewer, answer in zip(viewers[:2], again[:2], strict=True)]
+    for viewer, location in [*opened[2:], *reopened]:
+        assert client.delete(location, headers=bearer(viewer)).status_code == 204
+    assert client.get("/api/live/stats", headers=admin).json()["sessions"] == 0
 
 
 def test_live_stats_show_only_the_cameras_the_user_may_see(client, users, sessions, stage_context):

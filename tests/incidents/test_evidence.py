@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
 import zipfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -22,12 +25,15 @@ from recorder.retention import Retention
 from recorder.segmenter import Segmenter
 from tests.incidents.conftest import Site, add_incident, build_site
 from tests.recorder.clips import RECORDED_START, clip, media_packets
+from tests.support.waiting import wait_for
 from wawai.cli import main
 from wawai.db.audit import AuditEntry
 from wawai.db.recordings import RecordingSegment
 from wawai.evidence import site_key, verify_package
+from wawai.recordings import SERVICE_NAME
 from wawai.stage import StageContext
 from webui.app import create_app
+from webui.deps import make_pools
 
 
 def record(ctx: StageContext, camera: str, start: float) -> None:
@@ -133,6 +139,67 @@ def test_cli_export_and_pubkey_match_the_site(api, recorded_site, tmp_path, caps
     assert "no incident 424242" in capsys.readouterr().err
     with zipfile.ZipFile(output) as opened:
         assert json.loads(opened.read("manifest.json"))["exported_by"] == "ibu-rina"
+
+
+class HeldExporter:
+    """The real recordings service, each export held at its start until ``release`` is set: exports stay
+    in flight exactly as long as the test needs them there."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.release = threading.Event()
+        self.arrived = 0
+        self._lock = threading.Lock()
+
+    def export_clip(self, *args: Any) -> Any:
+        with self._lock:
+            self.arrived += 1
+        self.release.wait(120)
+        return self.real.export_clip(*args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+def test_evidence_and_clip_exports_share_one_bound(api, recorded_site) -> None:
+    site = recorded_site
+    incident = add_incident(site.sessions, camera="putr-cam", at=RECORDED_START + 10)
+    clip_url = f"/api/recordings/putr-cam/clip.mp4?start={RECORDED_START + 2}&end={RECORDED_START + 20}"
+    web = site.ctx.config.site.web.model_copy(update={"export_workers": 1, "export_queue": 1,
+                                                      "exports_per_user": 1})
+    api.app.state.work_pools = make_pools(web)  # one running, one waiting, one each per user
+    real = site.ctx.services[SERVICE_NAME]
+    held = HeldExporter(real)
+    site.ctx.services[SERVICE_NAME] = held
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            evidence = pool.submit(api.post, f"/api/incidents/{incident}/evidence",
+                                   headers=site.headers("supervisor1"))
+            wait_for(lambda: held.arrived == 1, 60, "the evidence export running")
+            # supervisor1's one export is the evidence package: a clip export of theirs is refused.
+            mine = api.get(clip_url, headers=site.headers("supervisor1"))
+            assert mine.status_code == 503 and int(mine.headers["Retry-After"]) > 0
+            assert mine.json()["detail"] == "at most 1 exports at a time each; wait for yours"
+            # Another user's clip export takes the one place in the queue...
+            queued = pool.submit(api.get, clip_url, headers=site.headers("supervisor2"))
+            wait_for(lambda: api.app.state.work_pools.exports.stats()["admitted"] == 2, 60,
+                     "the clip export queued")
+            # ...and a third user's evidence export finds the node's exports full.
+            full = api.post(f"/api/incidents/{incident}/evidence", headers=site.headers("admin1"))
+            assert full.status_code == 503 and int(full.headers["Retry-After"]) > 0
+            assert full.json()["detail"] == "the server is busy with exports; try again shortly"
+            held.release.set()
+            assert evidence.result(timeout=120).status_code == 200
+            assert queued.result(timeout=120).status_code == 200
+        # The slots came back: each kind runs again.
+        assert api.get(clip_url, headers=site.headers("supervisor1")).status_code == 200
+        again = api.post(f"/api/incidents/{incident}/evidence", headers=site.headers("admin1"))
+        assert again.status_code == 200
+        assert api.app.state.work_pools.exports.stats()["admitted"] == 0
+    finally:
+        held.release.set()
+        site.ctx.services[SERVICE_NAME] = real
+        del api.app.state.work_pools  # the next test gets the configured pools
 
 
 def segments(site: Site, camera: str) -> list[str]:

@@ -8,14 +8,18 @@ from pathlib import Path
 
 import pytest
 
+from camera_ingest.session import FilePacer
 from tests.ingest.conftest import HubFactory
 from tests.ingest.helpers import assert_monotonic, drain
-from tests.support.waiting import wait_until
+from tests.support.waiting import wait_for, wait_until
 from wawai.assets import find_asset
 from wawai.media import MediaPacket
 from wawai.status import CameraState
 
 CLIP = "video/vtest_640x480_30s_h264.mp4"
+# The deadline for conditions no issue puts a time on (an error state, a paced rate reached): wait_until
+# returns as soon as they hold, so this only decides how long a loaded machine may take.
+GENEROUS = 30.0
 
 
 @pytest.fixture(scope="module")
@@ -48,19 +52,19 @@ def test_file_loops_with_monotonic_timestamps(short_clip: Path, make_hub: HubFac
 
 def test_file_is_paced_at_its_own_rate(short_clip: Path, make_hub: HubFactory):
     hub, _ = make_hub(cam={"main": str(short_clip), "loop": True})
-    assert wait_until(lambda: (hub.status("cam").streams["main"].fps or 0) > 0, 5.0)
-    assert wait_until(lambda: 8 <= (hub.status("cam").streams["main"].fps or 0) <= 12, 6.0)
+    assert wait_until(lambda: (hub.status("cam").streams["main"].fps or 0) > 0, GENEROUS)
+    assert wait_until(lambda: 8 <= (hub.status("cam").streams["main"].fps or 0) <= 12, GENEROUS)
 
 
 def test_file_without_loop_ends_offline(short_clip: Path, make_hub: HubFactory):
     hub, _ = make_hub(cam={"main": str(short_clip)})
-    assert wait_until(lambda: hub.status("cam").state == CameraState.OFFLINE, 8.0)
+    assert wait_until(lambda: hub.status("cam").state == CameraState.OFFLINE, GENEROUS)
     assert hub.status("cam").streams["main"].last_error == "end of file"
 
 
 def test_missing_file_is_an_error(tmp_path: Path, make_hub: HubFactory):
     hub, _ = make_hub(cam={"main": str(tmp_path / "nope.mp4")})
-    assert wait_until(lambda: hub.status("cam").state == CameraState.ERROR, 3.0)
+    assert wait_until(lambda: hub.status("cam").state == CameraState.ERROR, GENEROUS)
     assert "file not found" in (hub.status("cam").streams["main"].last_error or "")
 
 
@@ -68,7 +72,7 @@ def test_not_a_video_file_is_an_error(tmp_path: Path, make_hub: HubFactory):
     text = tmp_path / "notes.mp4"
     text.write_text("not a video\n" * 100)
     hub, _ = make_hub(cam={"main": str(text)})
-    assert wait_until(lambda: hub.status("cam").state == CameraState.ERROR, 3.0)
+    assert wait_until(lambda: hub.status("cam").state == CameraState.ERROR, GENEROUS)
     assert "not a video" in (hub.status("cam").streams["main"].last_error or "")
 
 
@@ -76,10 +80,10 @@ def test_one_camera_failing_does_not_touch_another(short_clip: Path, tmp_path: P
     hub, _ = make_hub(
         good={"main": str(short_clip), "loop": True}, bad={"main": str(tmp_path / "missing.mp4")}
     )
-    assert wait_until(lambda: hub.status("bad").state == CameraState.ERROR, 3.0)
-    assert wait_until(lambda: hub.status("good").state == CameraState.ONLINE, 3.0)
+    assert wait_until(lambda: hub.status("bad").state == CameraState.ERROR, GENEROUS)
+    assert wait_until(lambda: hub.status("good").state == CameraState.ONLINE, GENEROUS)
     sub = hub.subscribe_packets("good", name="t")
-    assert sub.queue.get(timeout=5) is not None
+    assert sub.queue.get(timeout=GENEROUS) is not None
 
 
 def test_sub_stream_feeds_frames(short_clip: Path, make_hub: HubFactory, tmp_path: Path):
@@ -107,7 +111,7 @@ def test_sub_stream_feeds_frames(short_clip: Path, make_hub: HubFactory, tmp_pat
     hub, _ = make_hub(cam={"main": str(short_clip), "sub": str(small), "loop": True})
     assert hub.stream_names("cam") == ["main", "sub"]
     frames = hub.subscribe_frames("cam", name="analytics", fps=2, max_width=1280)
-    frame = frames.queue.get(timeout=5)
+    frame = frames.queue.get(timeout=GENEROUS)
     assert frame is not None and frame.stream == "sub" and frame.image.shape == (240, 320, 3)
 
 
@@ -137,11 +141,19 @@ def test_looping_keeps_the_frame_rate_across_the_loop(short_clip: Path, make_hub
     sub = hub.subscribe_packets("cam", name="rec", maxsize=10_000)
     received: list[MediaPacket] = []
     assert wait_until(lambda: len(drain(sub.queue, received, 0.1)) >= 45, 15.0)
-    # 10 fps: every picture, the loop's included, arrives about 0.1 s after the one before it
-    gaps = [b.wallclock - a.wallclock for a, b in itertools.pairwise(received)]
-    assert max(gaps) < 0.35 and min(gaps) > 0.02, gaps
+    # The timeline runs on at the same step across each loop (10 fps: 0.1 s)...
     steps = {b.pts - a.pts for a, b in itertools.pairwise(received)}
     assert max(steps) <= 2 * min(steps)
+    # ...and so does the delivery: each pass is placed one frame after the last picture of the one
+    # before, so a seam (a pass starts on its keyframe: the GOP is the clip) is neither a pause nor a
+    # burst. A loaded machine delays single pictures by tenths of a second (0.40 s seen), so the bounds
+    # are the pacer's own re-anchoring limit, not the 0.1 s step: a seam waits less than that...
+    seams = [b.wallclock - a.wallclock for a, b in itertools.pairwise(received) if b.keyframe]
+    assert seams and max(seams) < FilePacer.MAX_SLEEP, seams
+    # ...and the pictures never run ahead of the file's own clock (later is the machine's doing).
+    delivered = received[-1].wallclock - received[0].wallclock
+    media = float((received[-1].pts - received[0].pts) * received[0].time_base)
+    assert delivered >= media - FilePacer.MAX_SLEEP, (delivered, media)
 
 
 def test_keyframe_mode_decodes_only_keyframes_and_resumes_without_waiting(
@@ -153,22 +165,25 @@ def test_keyframe_mode_decodes_only_keyframes_and_resumes_without_waiting(
     frames = hub.subscribe_frames("cam", name="analytics", fps=5, max_width=320, maxsize=100)
     frames.set_keyframes_only(True)
     producer = hub._session("cam", "main").frames  # what the decoder did, not only what arrived
-    assert frames.queue.get(timeout=5) is not None
+    assert frames.queue.get(timeout=GENEROUS) is not None
     decoded_before = producer.decoded
     quiet: list = []
-    assert wait_until(lambda: len(drain(frames.queue, quiet, 0.1)) >= 3, 10.0)
+    assert wait_until(lambda: len(drain(frames.queue, quiet, 0.1)) >= 3, GENEROUS)
     key_times = {round(p.pts_seconds, 3) for p in drain(packets.queue, [], 0.2) if p.keyframe}
     assert all(round(f.pts_seconds, 3) in key_times for f in quiet)
     assert producer.decoded - decoded_before <= len(quiet) + 1  # only keyframes went to the decoder
 
     frames.set_keyframes_only(False)
     busy: list = []
-    assert wait_until(lambda: len(drain(frames.queue, busy, 0.1)) >= 8, 10.0)
+    assert wait_until(lambda: len(drain(frames.queue, busy, 0.1)) >= 8, GENEROUS)
     gaps = [b.pts_seconds - a.pts_seconds for a, b in itertools.pairwise(busy)]
     # 5 fps again, on the grid: no burst of the pictures that were not decoded
     assert all(0.15 <= gap <= 0.25 for gap in gaps[1:]), [round(b.pts_seconds, 2) for b in busy]
     # Frames between two keyframes arrived before the next keyframe: the kept GOP was caught up.
-    key_times |= {round(p.pts_seconds, 3) for p in drain(packets.queue, [], 0.2) if p.keyframe}
-    first_key_after = min((t for t in key_times if t > busy[0].pts_seconds + 0.01), default=None)
-    assert first_key_after is not None
+    def key_after_first_busy_frame() -> float | None:
+        # It may still be ahead in the file (up to one 2 s GOP): wait for it rather than read a moment.
+        key_times.update(round(p.pts_seconds, 3) for p in drain(packets.queue, [], 0.1) if p.keyframe)
+        return min((t for t in key_times if t > busy[0].pts_seconds + 0.01), default=None)
+
+    first_key_after = wait_for(key_after_first_busy_frame, GENEROUS, "the keyframe after the first frame")
     assert sum(1 for b in busy if b.pts_seconds < first_key_after - 0.01) >= 1

@@ -21,6 +21,9 @@ from wawai.status import CameraState
 pytestmark = pytest.mark.rtsp
 
 STALL = 2.0
+# The deadline for conditions no issue puts a time on (an error state, a stream online after a freeze):
+# wait_until returns as soon as they hold, so this only decides how long a loaded machine may take.
+GENEROUS = 30.0
 
 
 def state(hub, camera: str = "cam") -> CameraState:
@@ -44,7 +47,7 @@ def test_one_rtsp_session_for_three_subscribers(rtsp_server: RtspServer, make_hu
     hub, _ = make_hub(cam={"main": rtsp_server.url("people")})
     subs = [hub.subscribe_packets("cam", name=f"s{i}") for i in range(3)]
     frames = hub.subscribe_frames("cam", name="frames", fps=2, max_width=320)
-    assert wait_until(lambda: all(len(s.queue) > 0 for s in subs), 8.0)
+    assert wait_until(lambda: all(len(s.queue) > 0 for s in subs), GENEROUS)
     assert frames.queue.get(timeout=5) is not None
     assert rtsp_server.sessions("people") == 1
     assert rtsp_server.sessions_total("people") == before + 1
@@ -114,7 +117,7 @@ def test_killed_server_goes_offline_and_back_with_monotonic_timestamps(
 def test_frozen_server_goes_offline(rtsp_server_private: RtspServer, make_hub: HubFactory):
     server = rtsp_server_private
     hub, _ = make_hub(cam={"main": server.url("vtest"), "stall_seconds": STALL})
-    assert wait_until(lambda: state(hub) == CameraState.ONLINE, 5.0)
+    assert wait_until(lambda: state(hub) == CameraState.ONLINE, GENEROUS)
     server.freeze()
     try:
         assert wait_until(lambda: state(hub) == CameraState.OFFLINE, STALL + 2)
@@ -126,7 +129,7 @@ def test_frozen_server_goes_offline(rtsp_server_private: RtspServer, make_hub: H
 
 def test_unknown_path_is_an_error_with_the_reason(rtsp_server: RtspServer, make_hub: HubFactory):
     hub, _ = make_hub(cam={"main": rtsp_server.url("vtest").replace("/vtest", "/no-such-path")})
-    assert wait_until(lambda: state(hub) == CameraState.ERROR, 5.0)
+    assert wait_until(lambda: state(hub) == CameraState.ERROR, GENEROUS)
     assert "404" in (hub.status("cam").streams["main"].last_error or "")
 
 
@@ -135,7 +138,7 @@ def test_wrong_credentials_are_an_error_without_the_password(rtsp_server: RtspSe
     hub, bus = make_hub(start=False, cam={"main": rtsp_server.url_with_auth("vtest", password=password)})
     events = bus.subscribe()
     hub.start()
-    assert wait_until(lambda: state(hub) == CameraState.ERROR, 5.0)
+    assert wait_until(lambda: state(hub) == CameraState.ERROR, GENEROUS)
     status = hub.status("cam")
     assert "401" in (status.streams["main"].last_error or "")
     messages = list(iter(lambda: events.get(timeout=0), None))
@@ -146,7 +149,7 @@ def test_wrong_credentials_are_an_error_without_the_password(rtsp_server: RtspSe
 
 def test_right_credentials_come_online(rtsp_server: RtspServer, make_hub: HubFactory):
     hub, _ = make_hub(cam={"main": rtsp_server.url_with_auth("vtest30")})
-    assert wait_until(lambda: state(hub) == CameraState.ONLINE, 5.0)
+    assert wait_until(lambda: state(hub) == CameraState.ONLINE, GENEROUS)
 
 
 def _collect(hub, seconds: float, minimum: int, **subscribe) -> list[MediaPacket]:
@@ -218,19 +221,21 @@ def test_aac_audio_is_fanned_out_with_video(rtsp_server: RtspServer, make_hub: H
 def test_new_viewer_gets_the_gop_in_progress(rtsp_server: RtspServer, make_hub: HubFactory):
     hub, _ = make_hub(cam={"main": rtsp_server.url("hd720")})  # a keyframe every 4 s
     first = hub.subscribe_packets("cam", name="first")
-    assert first.queue.get(timeout=10) is not None
-    time.sleep(1.0)
+    assert first.queue.get(timeout=GENEROUS) is not None
+    time.sleep(1.0)  # into the GOP: its keyframe is behind us, the next one about 3 s ahead
+    subscribed = time.time()
     late = hub.subscribe_packets("cam", name="late", with_current_gop=True)
-    packet = late.queue.get(timeout=0.5)  # at once: no wait for the next keyframe
+    packet = late.queue.get(timeout=GENEROUS)
+    # The keyframe that began the GOP in progress, received before the subscription: no wait for the next.
     assert packet is not None and packet.keyframe
-    assert time.time() - packet.wallclock >= 0.9
+    assert packet.wallclock < subscribed
 
 
 def test_frames_only_while_subscribed(rtsp_server: RtspServer, make_hub: HubFactory):
     hub, _ = make_hub(cam={"main": rtsp_server.url("hd720")})
     frames = hub.subscribe_frames("cam", name="analytics", fps=5, max_width=640)
     got: list[VideoFrame] = []
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + GENEROUS
     while len(got) < 10 and time.monotonic() < deadline:
         frame = frames.queue.get(timeout=0.5)
         if frame is not None:
@@ -249,7 +254,7 @@ def test_stop_while_the_server_is_frozen_joins_the_reader(
     rtsp_server_private: RtspServer, make_hub: HubFactory
 ):
     hub, _ = make_hub(cam={"main": rtsp_server_private.url("vtest30"), "stall_seconds": STALL})
-    assert wait_until(lambda: state(hub) == CameraState.ONLINE, 5.0)
+    assert wait_until(lambda: state(hub) == CameraState.ONLINE, GENEROUS)
     rtsp_server_private.freeze()
     try:
         time.sleep(0.5)
@@ -263,7 +268,7 @@ def test_stop_while_the_server_is_frozen_joins_the_reader(
 def test_1080p_stream_frames_are_scaled_to_max_width(rtsp_server: RtspServer, make_hub: HubFactory):
     hub, _ = make_hub(cam={"main": rtsp_server.url("hd1080")})
     frames = hub.subscribe_frames("cam", name="analytics", fps=2, max_width=640)
-    frame = frames.queue.get(timeout=10)
+    frame = frames.queue.get(timeout=GENEROUS)
     assert frame is not None and frame.image.shape == (360, 640, 3)
     stats = hub.status("cam").streams["main"]
     assert (stats.width, stats.height, stats.codec) == (1920, 1080, "h264")

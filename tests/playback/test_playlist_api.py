@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.playback.recording_site import GAP_SECONDS, SEGMENT_SECONDS, RecordingSite
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.rtsp
 
@@ -94,8 +95,9 @@ def test_playlist_without_endlist_while_the_range_reaches_into_the_future(record
     text = playlist_text(site, "yard", now - 60, now + 300)
     assert "#EXT-X-ENDLIST" not in text and "#EXT-X-PLAYLIST-TYPE:EVENT" in text
     before = len(entries(text))
-    time.sleep(SEGMENT_SECONDS + 1.5)  # the next segment closes: the playlist grows
-    assert len(entries(playlist_text(site, "yard", now - 60, now + 300))) > before
+    # The next segment closes (one SEGMENT_SECONDS later, when the recorder keeps up): the playlist grows.
+    assert wait_until(lambda: len(entries(playlist_text(site, "yard", now - 60, now + 300))) > before,
+                      SEGMENT_SECONDS + 30, interval=0.5)
 
 
 def test_ffprobe_plays_the_playlist_with_a_bearer_token_and_its_duration_matches_the_index(

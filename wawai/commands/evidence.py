@@ -11,7 +11,7 @@ from pathlib import Path
 
 from wawai import audit
 from wawai.commands.common import CommandError, config_from, database, operator_name
-from wawai.evidence import EvidenceBusy, fingerprint, load_public, public_pem, site_key, verify_package
+from wawai.evidence import fingerprint, load_public, public_pem, site_key, verify_package
 from wawai.recordings import NothingRecorded
 
 
@@ -54,8 +54,6 @@ def run_export(args: argparse.Namespace) -> int:
                                           config.site.site.timezone, args.output)
             except NothingRecorded as exc:
                 raise CommandError(f"nothing recorded for incident {args.incident}") from exc
-            except EvidenceBusy as exc:
-                raise CommandError(str(exc)) from exc
             audit.record(db, user, "evidence.export", camera_id=incident.camera_id, incident=incident.id,
                          sha256=package.sha256, files=package.manifest["files"], file=str(args.output),
                          via="cli")

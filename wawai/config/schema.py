@@ -144,6 +144,7 @@ class WebSection(Strict):
     # Addresses (or CIDR networks) of reverse proxies whose X-Forwarded-For / -Proto is believed.
     trusted_proxies: list[str] = Field(default_factory=list)
     # Heavy work in its own bounded pools (wawai.workpool), beyond workers + queue: 503 + Retry-After.
+    # The export_* keys bound clip exports and evidence packages together (one pool).
     export_workers: int = Field(default=2, ge=1, le=64)
     export_queue: int = Field(default=8, ge=0, le=10_000)
     exports_per_user: int = Field(default=2, ge=1)

@@ -9,10 +9,10 @@ with ``REGISTRY.register(OutboxCollector(ctx.sessions, names, failing_after))``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,21 +21,22 @@ from wawai.db.outbox import DeliveryState, OutboxDelivery, OutboxEvent, OutboxSu
 from wawai.outbox import new_events
 
 
-@dataclass(frozen=True)
-class SubscriptionFigures:
+class SubscriptionFigures(BaseModel):
+    """One subscription's health: the admin page's row (``GET /api/integrations/deliveries`` answers
+    this model as it is) and the figures of ``OutboxCollector``."""
+
+    model_config = ConfigDict(frozen=True)
+
     name: str
-    configured: bool
+    configured: bool  # still in the config (False: only its old deliveries remain)
     failing: bool
-    disabled_reason: str | None
+    disabled_reason: str | None  # set by a 410 Gone until an admin enables it again
     consecutive_failures: int
     pending: int
     delivered: int
     failed: int
     last_success_at: str | None
     last_failure_at: str | None
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -22,6 +22,8 @@ from wawai import audit
 from wawai.audit_chain import canonical
 from wawai.db.audit import AuditEntry
 from webui.deps import AdminUser, DbSession
+from webui.models import AuditPage, AuditVerify, media
+from webui.params import PageNumber, page_or_400, utc_or_400
 
 router = APIRouter()
 
@@ -37,10 +39,6 @@ class AuditFilter(BaseModel):
     until: datetime | None = None
 
 
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def _query(wanted: AuditFilter) -> Select[AuditEntry]:
     query = select(AuditEntry)
     if wanted.user is not None:
@@ -53,9 +51,9 @@ def _query(wanted: AuditFilter) -> Select[AuditEntry]:
     if wanted.camera is not None:
         query = query.where(AuditEntry.camera_id == wanted.camera)
     if wanted.since is not None:
-        query = query.where(AuditEntry.at >= _utc(wanted.since))
+        query = query.where(AuditEntry.at >= utc_or_400(wanted.since, "since"))
     if wanted.until is not None:
-        query = query.where(AuditEntry.at < _utc(wanted.until))
+        query = query.where(AuditEntry.at < utc_or_400(wanted.until, "until"))
     return query.order_by(AuditEntry.id.desc())
 
 
@@ -64,10 +62,11 @@ def _json(entry: AuditEntry) -> dict[str, Any]:
             "camera": entry.camera_id, "detail": entry.detail, "hash": entry.hash}
 
 
-@router.get("/api/audit")
+@router.get("/api/audit", response_model=AuditPage)
 def list_audit(user: AdminUser, db: DbSession, wanted: Annotated[AuditFilter, Query()],
-               page: Annotated[int, Query(ge=1)] = 1,
+               page: PageNumber = 1,
                per_page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100) -> dict[str, Any]:
+    page = page_or_400(page)
     query = _query(wanted)
     total = db.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     rows = db.scalars(query.offset((page - 1) * per_page).limit(per_page)).all()
@@ -93,14 +92,15 @@ def _csv_rows(db: Session, query: Select[AuditEntry]) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-@router.get("/api/audit.csv")
+@router.get("/api/audit.csv", response_class=StreamingResponse,
+            responses={200: {"content": media("text/csv"), "description": "the filtered log as CSV"}})
 def audit_csv(user: AdminUser, db: DbSession, wanted: Annotated[AuditFilter, Query()]) -> StreamingResponse:
     rows = list(_csv_rows(db, _query(wanted)))  # read inside the request's session
     return StreamingResponse(iter(rows), media_type="text/csv; charset=utf-8",
                              headers={"Content-Disposition": 'attachment; filename="wawai-audit.csv"'})
 
 
-@router.get("/api/audit/verify")
+@router.get("/api/audit/verify", response_model=AuditVerify)
 def verify_audit(user: AdminUser, db: DbSession) -> dict[str, Any]:
     report = audit.verify(db)
     return {"ok": report.ok, "rows": report.rows, "head": report.head, "problem": report.problem,

@@ -10,13 +10,14 @@ from fastapi import APIRouter, Query
 from wawai.camera_health import camera_facts, gap_seconds, storage_bytes
 from wawai.db.health import samples_between
 from webui.deps import Ctx, CurrentUser, DbSession, camera_for, visible_cameras
+from webui.models import CameraHealthPage, HealthSamples
 
 router = APIRouter()
 
 SAMPLE_COLUMNS = ["at", "fps", "bitrate_kbps", "reconnects", "detector_ms", "detector_queue_ms", "drops"]
 
 
-@router.get("/api/camera-health")
+@router.get("/api/camera-health", response_model=CameraHealthPage)
 def camera_health(user: CurrentUser, ctx: Ctx, db: DbSession) -> dict[str, Any]:
     """One row per camera the user may see: ingest, recording and detector figures, storage, gaps."""
     now = time.time()
@@ -34,7 +35,7 @@ def camera_health(user: CurrentUser, ctx: Ctx, db: DbSession) -> dict[str, Any]:
             "sample_seconds": ctx.config.site.health.sample_seconds}
 
 
-@router.get("/api/camera-health/{camera_id}/samples")
+@router.get("/api/camera-health/{camera_id}/samples", response_model=HealthSamples)
 def camera_samples(camera_id: str, user: CurrentUser, ctx: Ctx, db: DbSession,
                    hours: Annotated[float, Query(gt=0, le=24 * 31)] = 24) -> dict[str, Any]:
     """Per-minute samples of the last ``hours``, as columns (``SAMPLE_COLUMNS``) for the plots."""

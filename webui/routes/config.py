@@ -18,6 +18,7 @@ from wawai.config.effective import effective_config
 from wawai.config.reload import CONFIG_SERVICE, ConfigReloader
 from wawai.stage import StageContext
 from webui.deps import AdminUser, Ctx
+from webui.models import ConfigEcho, ConfigStatus, ReloadRecord
 
 router = APIRouter()
 
@@ -29,7 +30,7 @@ def _reloader(ctx: StageContext) -> ConfigReloader:
     return cast(ConfigReloader, reloader)
 
 
-@router.get("/api/config")
+@router.get("/api/config", response_model=ConfigEcho)
 def get_config(user: AdminUser, ctx: Ctx, camera: str | None = None) -> dict[str, Any]:
     try:
         return effective_config(ctx.config, camera)
@@ -53,7 +54,7 @@ def _camera_rows(ctx: StageContext, kept: set[str]) -> list[dict[str, Any]]:
     return rows
 
 
-@router.get("/api/config/status")
+@router.get("/api/config/status", response_model=ConfigStatus)
 def config_status(user: AdminUser, ctx: Ctx) -> dict[str, Any]:
     reloader = _reloader(ctx)
     status = reloader.status()
@@ -62,7 +63,7 @@ def config_status(user: AdminUser, ctx: Ctx) -> dict[str, Any]:
     return {**status, "cameras": _camera_rows(ctx, kept)}
 
 
-@router.post("/api/config/reload")
+@router.post("/api/config/reload", response_model=ReloadRecord)
 async def reload_config(user: AdminUser, ctx: Ctx) -> dict[str, Any]:
     reloader = _reloader(ctx)
     return await run_in_threadpool(reloader.reload, "api", user.name)

@@ -24,6 +24,7 @@ from wawai.incident_workflow import ACTION_PATHS, ACTIONS, MAX_NOTE, WorkflowErr
 from wawai.stage import StageContext
 from webui.deps import Ctx, CurrentUser, DbSession, incident_for, incident_visible
 from webui.incident_filters import StrictIncidentFilter, incident_query, newest_first, present
+from webui.models import BulkAnswer, IncidentInfo
 
 router = APIRouter()
 
@@ -73,10 +74,11 @@ def _one(action: str) -> Any:
 
 
 for _action, _path in ACTION_PATHS.items():
-    router.add_api_route(f"/api/incidents/{{incident_id}}/{_path}", _one(_action), methods=["POST"])
+    router.add_api_route(f"/api/incidents/{{incident_id}}/{_path}", _one(_action), methods=["POST"],
+                         response_model=IncidentInfo, response_model_exclude_unset=True)
 
 
-@router.post("/api/incidents/bulk")
+@router.post("/api/incidents/bulk", response_model=BulkAnswer)
 def bulk(body: BulkBody, user: CurrentUser, ctx: Ctx, db: DbSession) -> dict[str, Any]:
     """One action with one note on every incident the filter matches (within the user's departments), in
     one transaction; incidents the action does not fit (already resolved, say) are listed as skipped."""

@@ -22,7 +22,7 @@ from wawai.db.incidents import IncidentSeen
 from wawai.geo import nearest_cameras
 from webui.deps import Ctx, CurrentUser, DbSession, incident_for, visible_cameras
 from webui.incident_filters import IncidentFilter, incident_query, newest_first, present, seen_ids
-from webui.models import IncidentInfo, IncidentPage, binary
+from webui.models import HistoryEntry, IncidentInfo, IncidentPage, binary
 from webui.params import PageNumber, page_or_400
 
 router = APIRouter()
@@ -30,7 +30,7 @@ router = APIRouter()
 MAX_PAGE = 200
 
 
-@router.get("/api/incidents", response_model=IncidentPage)
+@router.get("/api/incidents", response_model=IncidentPage, response_model_exclude_unset=True)
 def list_incidents(
     user: CurrentUser,
     ctx: Ctx,
@@ -49,7 +49,7 @@ def list_incidents(
             "per_page": per_page}
 
 
-@router.get("/api/incidents/{incident_id}", response_model=IncidentInfo)
+@router.get("/api/incidents/{incident_id}", response_model=IncidentInfo, response_model_exclude_unset=True)
 def get_incident(incident_id: int, user: CurrentUser, ctx: Ctx, db: DbSession) -> dict[str, Any]:
     """One incident, with the actions the caller may take now; opening it sets the caller's seen mark."""
     incident = incident_for(user, incident_id, ctx, db)
@@ -73,7 +73,7 @@ def get_incident(incident_id: int, user: CurrentUser, ctx: Ctx, db: DbSession) -
     return data
 
 
-@router.get("/api/incidents/{incident_id}/history")
+@router.get("/api/incidents/{incident_id}/history", response_model=list[HistoryEntry])
 def get_history(incident_id: int, user: CurrentUser, ctx: Ctx, db: DbSession) -> list[dict[str, Any]]:
     """Every workflow change, oldest first: who, when, from, to, note."""
     incident = incident_for(user, incident_id, ctx, db)

@@ -9,79 +9,31 @@ POST /api/integrations/subscriptions/{name}/enable    admin: resume a subscripti
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
-from pydantic import BaseModel, Field
 
 from wawai import audit
 from wawai.db.outbox import DeliveryState
 from wawai.integrations import deliveries as store
+from wawai.integrations.deliveries import SubscriptionFigures
 from wawai.integrations.schema import envelope_schema
 from wawai.integrations.service import build_channels, subscription_names
 from wawai.stage import StageContext
 from webui.deps import AdminUser, Ctx, CurrentUser, DbSession
+from webui.models import Delivery, DeliveryPage, EventSchema, ReplayAnswer, ReplayRequest
+from webui.params import DB_INT_MAX, db_id_exists, utc_or_400
 
 router = APIRouter()
 
 
-class Subscription(BaseModel):
-    name: str
-    configured: bool
-    failing: bool
-    disabled_reason: str | None
-    consecutive_failures: int
-    pending: int
-    delivered: int
-    failed: int
-    last_success_at: str | None
-    last_failure_at: str | None
-
-
-class Delivery(BaseModel):
-    id: int
-    subscription: str
-    event_id: str
-    event_type: str
-    key: str
-    event_created_at: str | None
-    state: str
-    attempts: int
-    last_status: str | None
-    last_error: str | None
-    last_attempt_at: str | None
-    next_try_at: str | None
-    delivered_at: str | None
-
-
-class DeliveryPage(BaseModel):
-    items: list[Delivery]
-    total: int
-    subscriptions: list[Subscription]
-    timezone: str = Field(description="site.timezone, for showing the times")
-
-
-class ReplayRequest(BaseModel):
-    since: datetime = Field(description="ISO 8601; without a zone: UTC")
-    subscription: str | None = Field(default=None, description="one subscription; none: every configured one")
-
-
-class ReplayAnswer(BaseModel):
-    queued: int
-
-
-def _subscriptions(ctx: StageContext, db: DbSession) -> list[Subscription]:
+def _subscriptions(ctx: StageContext, db: DbSession) -> list[SubscriptionFigures]:
     section = ctx.config.site.integrations
-    figures = store.subscription_figures(db, subscription_names(ctx.config), section.failing_after)
-    return [Subscription(**fig.to_json()) for fig in figures]
+    return store.subscription_figures(db, subscription_names(ctx.config), section.failing_after)
 
 
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-@router.get("/api/integrations/schema.json")
+@router.get("/api/integrations/schema.json", response_model=EventSchema)
 def event_schema(user: CurrentUser) -> dict[str, Any]:
     return envelope_schema()
 
@@ -95,15 +47,18 @@ def deliveries(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> DeliveryPage:
+    if offset > DB_INT_MAX:  # past 64 bits the driver raises instead of finding none
+        raise HTTPException(status_code=400, detail=f"offset is at most {DB_INT_MAX}")
     rows, total = store.list_deliveries(db, subscription=subscription, state=state.value if state else None,
-                                        since=_utc(since) if since else None, limit=limit, offset=offset)
+                                        since=utc_or_400(since, "since") if since else None, limit=limit,
+                                        offset=offset)
     return DeliveryPage(items=[Delivery(**store.delivery_json(row)) for row in rows], total=total,
                         subscriptions=_subscriptions(ctx, db), timezone=ctx.config.site.site.timezone)
 
 
 @router.post("/api/integrations/deliveries/{delivery_id}/replay", response_model=Delivery)
 def replay_one(delivery_id: int, user: AdminUser, db: DbSession) -> Delivery:
-    delivery = store.replay_delivery(db, delivery_id)
+    delivery = store.replay_delivery(db, delivery_id) if db_id_exists(delivery_id) else None
     if delivery is None:
         raise HTTPException(status_code=404, detail=f"no delivery {delivery_id}")
     audit.record(db, user.name, "integrations.replay", delivery=delivery_id,
@@ -120,17 +75,18 @@ def replay_since(body: ReplayRequest, user: AdminUser, ctx: Ctx, db: DbSession) 
         raise HTTPException(status_code=404, detail=f"no configured subscription {body.subscription!r}")
     names = [body.subscription] if body.subscription else configured
     filters = {channel.name: channel.filter for channel in build_channels(ctx.config)}
-    queued = store.replay_since(db, _utc(body.since), names,
+    since = utc_or_400(body.since, "since")
+    queued = store.replay_since(db, since, names,
                                 lambda name, kind, data: filters[name].matches(kind, data))
-    audit.record(db, user.name, "integrations.replay", since=_utc(body.since).isoformat(),
+    audit.record(db, user.name, "integrations.replay", since=since.isoformat(),
                  subscriptions=names, queued=queued)
     db.commit()
     store.wake_relay()
     return ReplayAnswer(queued=queued)
 
 
-@router.post("/api/integrations/subscriptions/{name}/enable", response_model=Subscription)
-def enable(name: str, user: AdminUser, ctx: Ctx, db: DbSession) -> Subscription:
+@router.post("/api/integrations/subscriptions/{name}/enable", response_model=SubscriptionFigures)
+def enable(name: str, user: AdminUser, ctx: Ctx, db: DbSession) -> SubscriptionFigures:
     if store.enable_subscription(db, name) is None:
         raise HTTPException(status_code=404, detail=f"no subscription {name!r}")
     audit.record(db, user.name, "integrations.enable", subscription=name)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from wawai.db.layouts import GRID_SIZES, WallLayout
 from webui.deps import Ctx, CurrentUser, DbSession, visible_cameras
+from webui.models import LayoutInfo
 
 router = APIRouter()
 
@@ -36,13 +37,13 @@ def layout_json(layout: WallLayout) -> dict[str, Any]:
     return {"name": layout.name, "grid": layout.grid, "tiles": layout.tiles, "updated_at": layout.updated_at}
 
 
-@router.get("/api/layouts")
+@router.get("/api/layouts", response_model=list[LayoutInfo])
 def list_layouts(user: CurrentUser, db: DbSession) -> list[dict[str, Any]]:
     rows = db.scalars(select(WallLayout).where(WallLayout.user_id == user.id).order_by(WallLayout.name))
     return [layout_json(row) for row in rows]
 
 
-@router.put("/api/layouts/{name:path}")
+@router.put("/api/layouts/{name:path}", response_model=LayoutInfo)
 def save_layout(
     name: LayoutName, body: LayoutBody, user: CurrentUser, ctx: Ctx, db: DbSession
 ) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from webui.live import LiveRelay, OfferError
 from webui.live.relay import LiveBusy
 from webui.models import IceServers, LiveStats, binary
 
+SDP_OFFER = {"application/sdp": {"schema": {"type": "string", "description": "the browser's SDP offer"}}}
 LIVE_SERVICE = "live"  # ctx.services[LIVE_SERVICE]: the app's LiveRelay
 MAX_OFFER_BYTES = 64 * 1024
 LIVE_RETRY_AFTER_SECONDS = 5  # a view that never connects is reclaimed within the connect timeout
@@ -69,7 +70,8 @@ def _audit_view(ctx: StageContext, user_name: str, camera_id: str, detail: dict[
 
 
 @router.post("/api/live/{camera_id}/whep", status_code=201, response_class=Response,
-             responses=binary("application/sdp", "the SDP answer; Location: the session", 201))
+             responses=binary("application/sdp", "the SDP answer; Location: the session", 201),
+             openapi_extra={"requestBody": {"required": True, "content": SDP_OFFER}})
 async def open_live_view(
     camera_id: str,
     request: Request,

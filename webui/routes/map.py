@@ -12,13 +12,14 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse
 
 from webui.deps import Ctx, CurrentUser, visible_cameras
+from webui.models import MapSettings, media
 
 router = APIRouter()
 
 IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}
 
 
-@router.get("/api/map")
+@router.get("/api/map", response_model=MapSettings)
 def map_settings(user: CurrentUser, ctx: Ctx) -> dict[str, Any]:
     settings = ctx.config.site.site.map
     center = settings.center
@@ -40,7 +41,9 @@ def map_settings(user: CurrentUser, ctx: Ctx) -> dict[str, Any]:
     }
 
 
-@router.get("/api/map/image")
+@router.get("/api/map/image", response_class=FileResponse,
+            responses={200: {"content": media(*sorted(set(IMAGE_TYPES.values()))),
+                             "description": "the site plan picture"}})
 def map_image(user: CurrentUser, ctx: Ctx) -> FileResponse:
     image = ctx.config.site.site.map.image
     if image is None:

@@ -11,6 +11,7 @@ from wawai import audit
 from wawai.db.users import User
 from wawai.stage import StageContext
 from webui.deps import Ctx, CurrentUser, DbSession
+from webui.models import UserInfo
 
 router = APIRouter()
 
@@ -29,12 +30,12 @@ def me_json(user: User, ctx: StageContext) -> dict[str, Any]:
             "site": {"name": site.name, "timezone": site.timezone}}
 
 
-@router.get("/api/me")
+@router.get("/api/me", response_model=UserInfo)
 def get_me(user: CurrentUser, ctx: Ctx) -> dict[str, Any]:
     return me_json(user, ctx)
 
 
-@router.patch("/api/me")
+@router.patch("/api/me", response_model=UserInfo)
 def patch_me(body: MeUpdate, user: CurrentUser, ctx: Ctx, db: DbSession) -> dict[str, Any]:
     row = db.get(User, user.id)
     if row is None:

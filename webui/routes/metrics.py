@@ -19,6 +19,7 @@ from wawai.integrations.deliveries import OutboxCollector
 from wawai.integrations.service import subscription_names
 from wawai.stage import StageContext
 from webui.deps import Ctx, CurrentUser, DbSession, visible_cameras
+from webui.models import binary
 
 router = APIRouter()
 
@@ -79,7 +80,8 @@ def scrape(ctx: StageContext, camera_ids: list[str], stored: dict[str, int]) -> 
     return generate_latest(registry)
 
 
-@router.get("/metrics")
+@router.get("/metrics", response_class=Response,
+            responses=binary("text/plain", "Prometheus text format 0.0.4"))
 def metrics(user: CurrentUser, ctx: Ctx, db: DbSession) -> Response:
     cameras = [camera.id for camera in visible_cameras(user, ctx)]
     return Response(scrape(ctx, cameras, storage_bytes(db)), media_type=CONTENT_TYPE)

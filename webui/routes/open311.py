@@ -26,11 +26,21 @@ from wawai.db.base import utcnow
 from wawai.db.complaints import Complaint, IdempotentAnswer, IntegrationKey
 from wawai.db.incidents import Incident
 from wawai.stage import StageContext
+from webui.models import (
+    Discovery,
+    RequestCreated,
+    ServiceDefinition,
+    ServiceInfo,
+    ServiceRequestFields,
+    ServiceRequestInfo,
+    media,
+)
 from webui.open311 import views
 from webui.open311.access import KeyRateLimiter, authenticate_key
 from webui.open311.body import PostedFields, posted_fields
 from webui.open311.intake import new_complaint
-from webui.open311.render import Open311Error, render, render_error
+from webui.open311.render import MEDIA_TYPES, Open311Error, render, render_error
+from webui.openapi import request_body
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -40,6 +50,19 @@ FORMATS = ("xml", "json")
 MAX_REQUESTS = 1000
 MAX_RANGE = timedelta(days=90)
 IDEMPOTENCY_HEADER = "idempotency-key"
+XML = MEDIA_TYPES["xml"].split(";")[0]
+POSTED = request_body(ServiceRequestFields, "application/x-www-form-urlencoded", "multipart/form-data",
+                      "application/json")
+
+
+def xml_only(description: str, status: int = 200) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` of a route without a suffix: the spec's default format, XML."""
+    return {status: {"content": media(XML), "description": description}}
+
+
+def either(model: Any, description: str, status: int = 200) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` of a route answering ``.json`` (``model``) or ``.xml`` (the same fields)."""
+    return {status: {"model": model, "content": media(XML), "description": description}}
 
 
 class Call:
@@ -110,8 +133,8 @@ def _sync(call: Call, work: Callable[[Session], Response]) -> Callable[[], Await
 # --- discovery and services ---------------------------------------------------------------------------
 
 
-@router.get(f"{BASE}/discovery")
-@router.get(BASE + "/discovery.{fmt}")
+@router.get(f"{BASE}/discovery", response_class=Response, responses=xml_only("the endpoint's discovery"))
+@router.get(BASE + "/discovery.{fmt}", response_class=Response, responses=either(Discovery, "discovery"))
 async def discovery(request: Request, fmt: str | None = None) -> Response:
     call = Call(request, "discovery", fmt)
 
@@ -122,8 +145,9 @@ async def discovery(request: Request, fmt: str | None = None) -> Response:
     return await _answer(call, work)
 
 
-@router.get(f"{BASE}/services")
-@router.get(BASE + "/services.{fmt}")
+@router.get(f"{BASE}/services", response_class=Response, responses=xml_only("the services"))
+@router.get(BASE + "/services.{fmt}", response_class=Response,
+            responses=either(list[ServiceInfo], "the services this key may use"))
 async def services(request: Request, fmt: str | None = None) -> Response:
     call = Call(request, "services", fmt)
 
@@ -135,7 +159,8 @@ async def services(request: Request, fmt: str | None = None) -> Response:
     return await _answer(call, _sync(call, work))
 
 
-@router.get(BASE + "/services/{code}")
+@router.get(BASE + "/services/{code}", response_class=Response,
+            responses=either(ServiceDefinition, "a service's attributes; CODE.json for JSON"))
 async def service_definition(request: Request, code: str) -> Response:
     service_code, _, suffix = code.rpartition(".") if code.endswith((".xml", ".json")) else (code, "", "")
     call = Call(request, "service_definition", suffix or None)
@@ -153,8 +178,10 @@ async def service_definition(request: Request, code: str) -> Response:
 # --- requests ---------------------------------------------------------------------------------------
 
 
-@router.post(f"{BASE}/requests")
-@router.post(BASE + "/requests.{fmt}")
+@router.post(f"{BASE}/requests", status_code=201, response_class=Response, openapi_extra=POSTED,
+             responses=xml_only("the new service request", 201))
+@router.post(BASE + "/requests.{fmt}", status_code=201, response_class=Response, openapi_extra=POSTED,
+             responses=either(list[RequestCreated], "the new service request", 201))
 async def post_request(request: Request, fmt: str | None = None) -> Response:
     call = Call(request, "request.create", fmt)
 
@@ -215,8 +242,9 @@ def _replay(db: Session, key: IntegrationKey, idempotency: str, fingerprint: str
     return db.get(Complaint, row.complaint_id)
 
 
-@router.get(f"{BASE}/requests")
-@router.get(BASE + "/requests.{fmt}")
+@router.get(f"{BASE}/requests", response_class=Response, responses=xml_only("service requests"))
+@router.get(BASE + "/requests.{fmt}", response_class=Response,
+            responses=either(list[ServiceRequestInfo], "service requests"))
 async def list_requests(request: Request, fmt: str | None = None) -> Response:
     call = Call(request, "requests", fmt)
 
@@ -249,7 +277,8 @@ async def list_requests(request: Request, fmt: str | None = None) -> Response:
     return await _answer(call, _sync(call, work))
 
 
-@router.get(BASE + "/requests/{request_id}")
+@router.get(BASE + "/requests/{request_id}", response_class=Response,
+            responses=either(list[ServiceRequestInfo], "one service request; ID.json for JSON"))
 async def get_request(request: Request, request_id: str) -> Response:
     number, _, suffix = request_id.rpartition(".") if request_id.endswith((".xml", ".json")) else (
         request_id, "", "")

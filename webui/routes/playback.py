@@ -28,6 +28,8 @@ from wawai.stage import StageContext
 from webui.cluster import forward
 from webui.cluster.peers import node_peer
 from webui.deps import Ctx, CurrentUser, DbSession, camera_for
+from webui.models import Activity, binary
+from webui.params import db_id_exists
 from webui.playlist import MIME_TYPE, PlaylistEntry, build_playlist
 
 router = APIRouter()
@@ -59,7 +61,8 @@ def _init_bytes(row: RecordingSegment, storage: Path) -> int | None:
         return None
 
 
-@router.get("/api/recordings/{camera_id}/playlist.m3u8")
+@router.get("/api/recordings/{camera_id}/playlist.m3u8", response_class=Response,
+            responses=binary(MIME_TYPE, "HLS v7 playlist (fMP4 segments)"))
 def playlist(camera_id: str, start: str, end: str, user: CurrentUser, ctx: Ctx, db: DbSession) -> Response:
     """HLS v7 (fMP4) playlist of the range, one entry per stored segment; ENDLIST once ``end`` is past."""
     camera_for(user, camera_id, ctx)
@@ -75,7 +78,7 @@ def playlist(camera_id: str, start: str, end: str, user: CurrentUser, ctx: Ctx, 
 
 
 def _segment(db: DbSession, camera_id: str, segment_id: int) -> RecordingSegment:
-    row = db.get(RecordingSegment, segment_id)
+    row = db.get(RecordingSegment, segment_id) if db_id_exists(segment_id) else None
     if row is None or row.camera_id != camera_id:
         raise HTTPException(status_code=404, detail=f"no segment {segment_id} of camera {camera_id!r}")
     return row
@@ -93,7 +96,8 @@ def _from_holder(request: Request, ctx: StageContext, db: Session, row: Recordin
     return forward.stream(ctx, peer, target, user_name, request.headers.get("range"))
 
 
-@router.get("/api/recordings/{camera_id}/segments/{segment_id}.mp4", response_class=FileResponse)
+@router.get("/api/recordings/{camera_id}/segments/{segment_id}.mp4", response_class=FileResponse,
+            responses=binary("video/mp4", "the stored segment; Range requests answer 206"))
 def segment_media(camera_id: str, segment_id: int, request: Request, user: CurrentUser, ctx: Ctx,
                   db: DbSession) -> Response:
     """A stored segment file as it is on disk; Range requests serve its init part and fragments."""
@@ -109,7 +113,8 @@ def segment_media(camera_id: str, segment_id: int, request: Request, user: Curre
     return FileResponse(path, media_type="video/mp4", headers={"Cache-Control": SEGMENT_CACHE})
 
 
-@router.get("/api/recordings/{camera_id}/segments/{segment_id}.jpg", response_class=FileResponse)
+@router.get("/api/recordings/{camera_id}/segments/{segment_id}.jpg", response_class=FileResponse,
+            responses=binary("image/jpeg", "the segment's keyframe thumbnail"))
 def segment_thumbnail(camera_id: str, segment_id: int, request: Request, user: CurrentUser, ctx: Ctx,
                       db: DbSession) -> Response:
     """The small keyframe JPEG written when the segment closed."""
@@ -125,7 +130,8 @@ def segment_thumbnail(camera_id: str, segment_id: int, request: Request, user: C
     return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": SEGMENT_CACHE})
 
 
-@router.get("/api/recordings/{camera_id}/thumbnail.jpg", response_class=FileResponse)
+@router.get("/api/recordings/{camera_id}/thumbnail.jpg", response_class=FileResponse,
+            responses=binary("image/jpeg", "the thumbnail of the segment recorded then"))
 def thumbnail_at(camera_id: str, at: str, request: Request, user: CurrentUser, ctx: Ctx,
                  db: DbSession) -> Response:
     """The thumbnail of the segment recorded at ``at`` (the timeline's hover)."""
@@ -140,7 +146,7 @@ def thumbnail_at(camera_id: str, at: str, request: Request, user: CurrentUser, c
     return segment_thumbnail(camera_id, rows[0].id, request, user, ctx, db)
 
 
-@router.get("/api/recordings/{camera_id}/activity")
+@router.get("/api/recordings/{camera_id}/activity", response_model=Activity)
 def activity(camera_id: str, start: str, end: str, user: CurrentUser, ctx: Ctx, db: DbSession,
              ) -> dict[str, Any]:
     """Per-minute activity stored by analytics: ``minutes`` of [minute, frames, motion_frames, detections]."""

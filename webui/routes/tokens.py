@@ -15,6 +15,8 @@ from wawai import accounts
 from wawai.audit import record
 from wawai.db.users import ApiToken
 from webui.deps import AdminUser, DbSession
+from webui.models import NewTokenAnswer, TokenInfo
+from webui.params import db_id_exists
 
 router = APIRouter()
 
@@ -31,12 +33,12 @@ def token_json(row: ApiToken) -> dict[str, Any]:
             "last_used_at": row.last_used_at.isoformat() if row.last_used_at else None}
 
 
-@router.get("/api/tokens")
+@router.get("/api/tokens", response_model=list[TokenInfo])
 def list_tokens(admin: AdminUser, db: DbSession) -> list[dict[str, Any]]:
     return [token_json(row) for row in accounts.list_tokens(db)]
 
 
-@router.post("/api/tokens", status_code=201)
+@router.post("/api/tokens", status_code=201, response_model=NewTokenAnswer)
 def create_token(body: NewToken, admin: AdminUser, db: DbSession) -> dict[str, Any]:
     user = accounts.find_user(db, body.user)
     if user is None:
@@ -50,7 +52,7 @@ def create_token(body: NewToken, admin: AdminUser, db: DbSession) -> dict[str, A
 
 @router.delete("/api/tokens/{token_id}", status_code=204)
 def revoke_token(token_id: int, admin: AdminUser, db: DbSession) -> Response:
-    owner = accounts.revoke_token(db, token_id)
+    owner = accounts.revoke_token(db, token_id) if db_id_exists(token_id) else None
     if owner is None:
         raise HTTPException(status_code=404, detail=f"no token {token_id}")
     record(db, admin.name, "token.revoked", user=owner, token_id=token_id, via="web")

@@ -17,6 +17,7 @@ from wawai import accounts
 from wawai.audit import record
 from wawai.db.users import Role, User
 from webui.deps import AdminUser, DbSession
+from webui.models import UserAccount
 
 router = APIRouter()
 
@@ -57,12 +58,12 @@ def _refused(exc: accounts.AccountError) -> HTTPException:
     return HTTPException(status_code=422, detail=str(exc))
 
 
-@router.get("/api/users")
+@router.get("/api/users", response_model=list[UserAccount])
 def list_users(admin: AdminUser, db: DbSession) -> list[dict[str, Any]]:
     return [user_json(user) for user in db.scalars(select(User).order_by(User.name))]
 
 
-@router.post("/api/users", status_code=201)
+@router.post("/api/users", status_code=201, response_model=UserAccount)
 def add_user(body: NewUser, admin: AdminUser, db: DbSession) -> dict[str, Any]:
     if accounts.find_user(db, body.name) is not None:
         raise HTTPException(status_code=409, detail=f"user {body.name!r} already exists")
@@ -76,7 +77,7 @@ def add_user(body: NewUser, admin: AdminUser, db: DbSession) -> dict[str, Any]:
     return user_json(user)
 
 
-@router.patch("/api/users/{name}")
+@router.patch("/api/users/{name}", response_model=UserAccount)
 def change_user(name: str, body: UserChange, admin: AdminUser, db: DbSession) -> dict[str, Any]:
     user = _existing(db, name)
     if user.id == admin.id and (body.disabled or (body.role is not None and body.role != Role.ADMIN.value)):
