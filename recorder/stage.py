@@ -13,7 +13,7 @@ from recorder.index import SegmentIndex
 from recorder.recovery import reconcile
 from recorder.retention import Retention
 from recorder.service import RecordingsService
-from wawai.cluster.identity import node_name
+from wawai.cluster.member import node_name
 from wawai.config.schema import CameraConfig
 from wawai.recordings import SERVICE_NAME, SegmentView
 from wawai.stage import StageContext

@@ -13,7 +13,7 @@ from fastapi import HTTPException
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from wawai.cluster.identity import node_name
+from wawai.cluster.member import node_name
 from wawai.db.cluster import CameraOwner, ClusterNode
 from wawai.stage import StageContext
 
