@@ -36,6 +36,7 @@ from analytics.rules import Key, RuleEngine, RuleEvent
 from analytics.tracker import Track, Tracker, TrackState
 from analytics.worker import DetectorWorker
 from wawai.bus import EventBus
+from wawai.cluster.fencing import StaleOwnership
 from wawai.config.schema import CameraConfig, DetectSettings
 from wawai.media import BGRImage, VideoFrame
 
@@ -260,6 +261,8 @@ class CameraPipeline:
                 self.stats.incidents += 1
                 if event.kind == "start":
                     self.open_incidents[event.key] = incident_id
+            except StaleOwnership:
+                return  # a cluster node that lost the camera: logged and stopping already
             except Exception:  # a database hiccup must not stop the camera's analytics
                 log.exception("camera %s: incident for rule %s not stored", self.camera_id, event.rule.name)
 

@@ -9,6 +9,10 @@ capture time of the triggering frame.
 
 The same two changes go to the outbox (wawai.outbox.enqueue) in the transaction that writes the row, so
 webhooks and MQTT get exactly the incidents that were stored.
+
+On a cluster node (``services`` holds the camera fences) the transaction first checks the camera's
+fence: a node that no longer owns the camera writes no incident, no snapshot and no outbox row; the
+refusal stops the camera here and ``StaleOwnership`` reaches the caller.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from analytics.rules import RuleEvent
 from wawai.bus import EventBus
+from wawai.cluster.camera_fences import fence_for, fences_of
+from wawai.cluster.fencing import StaleOwnership, check_fence
 from wawai.config.schema import CameraConfig
 from wawai.db.incidents import Incident, IncidentStatus
 from wawai.incident_events import publish_incident
@@ -66,8 +72,10 @@ class IncidentStore:
         pre_seconds: float,
         post_seconds: float,
         cameras: Mapping[str, CameraConfig] | None = None,
+        services: Mapping[str, Any] | None = None,
     ) -> None:
         self.sessions = sessions
+        self.services: Mapping[str, Any] = services if services is not None else {}
         self.cameras = cameras or {}
         self.storage = storage
         self.bus = bus
@@ -88,6 +96,7 @@ class IncidentStore:
         """
         instant = event.kind == "instant"
         with self.sessions() as session:
+            self._check_fence(session, camera_id, "an incident")
             incident = Incident(
                 camera_id=camera_id,
                 rule=event.rule.name,
@@ -120,12 +129,26 @@ class IncidentStore:
             incident = session.get(Incident, incident_id)
             if incident is None or incident.ended_at is not None:
                 return
+            self._check_fence(session, incident.camera_id or "", "the end of an incident")
             incident.ended_at = utc(at)
             incident.clip_end = at + self.post_seconds
             self._enqueue(session, "incident.updated", incident)
             session.commit()
             message = incident.to_json()
         self._publish("incident.updated", message, at)
+
+    def _check_fence(self, session: Session, camera_id: str, what: str) -> None:
+        """On a cluster node: raise StaleOwnership (after stopping the camera here) unless we own it."""
+        try:
+            fence = fence_for(self.services, camera_id)
+            if fence is not None:
+                check_fence(session, fence)
+        except StaleOwnership as exc:
+            session.rollback()
+            registry = fences_of(self.services)
+            if registry is not None:
+                registry.refused(camera_id, exc, what)
+            raise
 
     def _enqueue(self, session: Session, kind: str, incident: Incident) -> None:
         data = incident_data(incident, self.cameras.get(incident.camera_id or ""))

@@ -60,13 +60,13 @@ class AnalyticsStage:
     def start(self) -> None:
         config = self.ctx.config
         site = config.site
-        cameras = [c for c in config.cameras.values() if self._wanted(c)]
+        cameras = [c for c in self.ctx.boot_cameras().values() if self._wanted(c)]
         if any(self._settings[c.id].enabled for c in cameras):
             self._open_detector()
         self._store = IncidentStore(
             self.ctx.sessions, self.ctx.storage, self.ctx.bus,
             pre_seconds=site.incidents.pre_seconds, post_seconds=site.incidents.post_seconds,
-            cameras=config.cameras,
+            cameras=config.cameras, services=self.ctx.services,
         )
         for camera in cameras:
             self._start_camera(camera)
@@ -143,6 +143,8 @@ class AnalyticsStage:
     # --- cameras at run time (wawai.stage.CameraListener) ------------------------------------------
 
     def camera_added(self, camera: CameraConfig) -> None:
+        if self._store is not None:
+            self._store.cameras = self.ctx.config.cameras  # the incidents' camera facts follow the config
         if not self._wanted(camera):
             return
         if self._settings[camera.id].enabled and self.worker is None and not self._detector_tried:

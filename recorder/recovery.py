@@ -116,19 +116,25 @@ def _copy_packets(source: av.container.InputContainer, kept: list[av.stream.Stre
     return first, last
 
 
-def reconcile(storage: Path, sessions: sessionmaker[Session]) -> tuple[int, int]:
+def reconcile(storage: Path, sessions: sessionmaker[Session], *, drop_missing: bool = True,
+              node: str | None = None, shared_storage: bool = False) -> tuple[int, int]:
     """Index every segment file without a row (repairing it) and drop rows without a file.
 
+    ``drop_missing=False`` on a cluster node: the index is shared and the other nodes' files are on
+    their own storage, so a row without a file here is not this node's to drop. Files a cluster node
+    indexes carry its name (``node``: web nodes fetch them from it); on shared storage a file without a
+    row may be a segment another node is writing right now, so files are left alone there.
     Returns (files indexed, rows dropped).
     """
     root = recordings_root(storage)
     with sessions() as session:
         query = select(RecordingSegment.path, RecordingSegment.id)
         rows = {row.path: row.id for row in session.execute(query)}
-    dropped = [row_id for rel, row_id in rows.items() if not (storage / rel).exists()]
+    dropped = [row_id for rel, row_id in rows.items() if drop_missing and not (storage / rel).exists()]
     indexed = 0
     new_rows: list[RecordingSegment] = []
-    for path in sorted(root.rglob("*.mp4")) if root.exists() else []:
+    files = sorted(root.rglob("*.mp4")) if root.exists() and not (node and shared_storage) else []
+    for path in files:
         if path.stem.endswith(REPAIR_SUFFIX):
             path.unlink(missing_ok=True)  # a repair that was itself interrupted; the original is intact
             continue
@@ -148,7 +154,8 @@ def reconcile(storage: Path, sessions: sessionmaker[Session]) -> tuple[int, int]
             continue
         new_rows.append(RecordingSegment(camera_id=camera_id, start=repaired.start, end=repaired.end,
                                          duration=repaired.end - repaired.start, bytes=repaired.bytes,
-                                         path=rel, codec=repaired.codec, init_bytes=init_size(path)))
+                                         path=rel, codec=repaired.codec, init_bytes=init_size(path),
+                                         node=node))
         indexed += 1
     with sessions() as session:
         delete_segments(session, dropped)

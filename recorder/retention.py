@@ -12,6 +12,11 @@ an incident locked as evidence keeps its segments however old, until it is unloc
 a full disk and nothing else is left to delete, the oldest unlocked incident footage goes (recording
 must go on); locked footage never does. The segments being written are never touched (they have no row
 until they are finished).
+
+On a cluster node (``local_only``) the index is shared with the other nodes, each with its own storage:
+a node deletes only segments whose file is in its own storage, and ``storage.max_bytes`` is not applied
+(counting this node's share would mean reading every row of the site each pass); ``min_free_bytes``
+and a full disk are.
 """
 
 from __future__ import annotations
@@ -51,8 +56,10 @@ class PassResult:
 
 class Retention:
     def __init__(self, config: WawaiConfig, sessions: sessionmaker[Session],
-                 live_paths: Callable[[], set[Path]], clock: Callable[[], float] = time.time) -> None:
+                 live_paths: Callable[[], set[Path]], clock: Callable[[], float] = time.time,
+                 local_only: bool = False) -> None:
         self.config = config
+        self.local_only = local_only
         self.storage = config.storage_path
         self.sessions = sessions
         self.live_paths = live_paths
@@ -135,7 +142,7 @@ class Retention:
                          .where(RecordingSegment.end < cutoff).order_by(RecordingSegment.start))
                 candidates = [s for s in session.scalars(query)
                               if not windows.overlaps(camera_id, s.start, s.end)
-                              and (self.storage / s.path).resolve() not in live]
+                              and (self.storage / s.path).resolve() not in live and self._ours(s)]
                 if not candidates:
                     break
                 deleted = self._delete(session, candidates[:BATCH], reason, result)
@@ -145,7 +152,7 @@ class Retention:
     def _bytes_over(self, session: Session) -> int:
         storage = self.config.site.storage
         over = 0
-        if storage.max_bytes is not None:
+        if storage.max_bytes is not None and not self.local_only:
             over = max(over, total_bytes(session) - storage.max_bytes)
         root = recordings_root(self.storage)
         probe = root if root.exists() else self.storage
@@ -187,7 +194,7 @@ class Retention:
                 if freed >= over:
                     break
                 if windows.overlaps(segment.camera_id, segment.start, segment.end) or \
-                        (self.storage / segment.path).resolve() in live:
+                        (self.storage / segment.path).resolve() in live or not self._ours(segment):
                     offset += 1
                     continue
                 chosen.append(segment)
@@ -195,6 +202,11 @@ class Retention:
             if chosen and self._delete(session, chosen, reason, result) == 0:
                 break
         return freed
+
+    def _ours(self, segment: RecordingSegment) -> bool:
+        """Whether this node may delete the segment: always on a single node; on a cluster node only
+        when its file is in this node's storage (the others' segments are theirs to delete)."""
+        return not self.local_only or (self.storage / segment.path).exists()
 
     def _delete(self, session: Session, segments: list[RecordingSegment], reason: str,
                 result: PassResult) -> int:

@@ -13,6 +13,7 @@ from recorder.index import SegmentIndex
 from recorder.recovery import reconcile
 from recorder.retention import Retention
 from recorder.service import RecordingsService
+from wawai.cluster.member import node_name
 from wawai.config.schema import CameraConfig
 from wawai.recordings import SERVICE_NAME, SegmentView
 from wawai.stage import StageContext
@@ -26,11 +27,16 @@ class RecorderStage:
     def __init__(self, ctx: StageContext) -> None:
         self.ctx = ctx
         self.storage = ctx.storage
-        self.index = SegmentIndex(self.storage, ctx.sessions)
-        self.retention = Retention(ctx.config, ctx.sessions, self._live_paths)
+        cluster = ctx.config.site.cluster
+        self.node = node_name(cluster) if cluster is not None else None
+        self.shared_storage = cluster is not None and cluster.shared_storage
+        self.index = SegmentIndex(self.storage, ctx.sessions, ctx.services, self.node)
+        # A cluster node shares the index with nodes that have storages of their own (see Retention).
+        self.retention = Retention(ctx.config, ctx.sessions, self._live_paths,
+                                   local_only=not ctx.starts_cameras)
         self.cameras: dict[str, CameraRecorder] = {}
         self._lock = threading.Lock()  # cameras change at run time (hot reload) while others read
-        for camera in ctx.config.cameras.values():
+        for camera in ctx.boot_cameras().values():
             recorder = self._recorder_for(camera)
             if recorder is not None:
                 self.cameras[camera.id] = recorder
@@ -38,7 +44,8 @@ class RecorderStage:
 
     def start(self) -> None:
         # Before any new file exists, so every file without a row is one a crash cut short.
-        reconcile(self.storage, self.ctx.sessions)
+        reconcile(self.storage, self.ctx.sessions, drop_missing=self.ctx.starts_cameras, node=self.node,
+                  shared_storage=self.shared_storage)
         for camera_id, recorder in self.cameras.items():
             try:
                 recorder.start()

@@ -116,6 +116,9 @@ def set_groups(session: Session, user: User, groups: list[str]) -> None:
 
 def authenticate(session: Session, name: str, password: str) -> User | None:
     user = find_user(session, name)
+    # End the read before the slow password check: a cluster node's database ends transactions left
+    # idle for half a lease (wawai.cluster.database), and argon2 on a busy machine can take that long.
+    session.commit()
     if user is None or user.disabled:
         verify_password(_DUMMY_HASH, password)
         return None

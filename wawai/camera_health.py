@@ -4,6 +4,9 @@ database for ``health.retain_days``, and the storage and gap figures the health 
 ``camera_facts`` reads what ingest, the recorder and analytics report now (no I/O but the status calls);
 the web app's health page and ``/metrics`` use it, and so does ``HealthSampler``, which runs as a stage
 of the node (``name = "health"``) so the runtime starts and stops it with the others.
+
+On a cluster node the sampler writes rows only for the cameras it runs, each under its camera's fence
+(a camera that moved on loses its row, and is stopped here); the owners sample the others.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from wawai.cluster.camera_fences import fences_of
+from wawai.cluster.fencing import StaleOwnership, check_fence
 from wawai.config.schema import CameraConfig
 from wawai.db.health import HealthSample, delete_before
 from wawai.db.recordings import RecordingSegment, merge_ranges, segments_between
@@ -187,7 +192,11 @@ class HealthSampler:
         """One row per camera; deletes rows past ``retain_days`` once an hour. Returns rows written."""
         now = time.time() if now is None else now
         rows = []
-        for camera_id in self.ctx.config.cameras:
+        registry = fences_of(self.ctx.services)
+        running = registry.cameras() if registry is not None else list(self.ctx.config.cameras)
+        for camera_id in running:
+            if camera_id not in self.ctx.config.cameras:
+                continue  # removed by a reload a moment ago
             facts = camera_facts(self.ctx, camera_id)
             rows.append(HealthSample(
                 camera_id=camera_id, at=int(now), state=facts.state, fps=facts.fps,
@@ -197,6 +206,8 @@ class HealthSampler:
                 detector_queue_ms=facts.detector_queue_ms, drops=facts.drops + facts.recorder_drops,
             ))
         with self.ctx.sessions() as session:
+            if registry is not None:
+                rows = [row for row in rows if self._fenced(session, row.camera_id)]
             session.add_all(rows)
             if now - self._purged_at >= PURGE_EVERY_SECONDS:
                 delete_before(session, now - self.settings.retain_days * DAY_SECONDS)
@@ -204,3 +215,15 @@ class HealthSampler:
             session.commit()
         self.last_sample_at = now
         return len(rows)
+
+    def _fenced(self, session: Session, camera_id: str) -> bool:
+        """Whether this cluster node still owns the camera (its row is kept); a refusal stops it here."""
+        registry = fences_of(self.ctx.services)
+        if registry is None:
+            return True
+        try:
+            check_fence(session, registry.fence(camera_id))
+        except StaleOwnership as exc:
+            registry.refused(camera_id, exc, "a health sample")
+            return False
+        return True

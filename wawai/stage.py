@@ -69,7 +69,14 @@ class StageContext:
     bus: EventBus
     sessions: sessionmaker[Session]
     services: dict[str, Any] = field(default_factory=dict)
+    # False on a cluster node: it starts no camera at boot; its coordinator adds the cameras placed on it
+    # one by one (Runtime.add_camera), while ctx.config still lists every camera for the UI and API.
+    starts_cameras: bool = True
 
     @property
     def storage(self) -> Path:
         return self.config.storage_path
+
+    def boot_cameras(self) -> dict[str, CameraConfig]:
+        """The cameras the hub and the stages start with: all of them, or none on a cluster node."""
+        return self.config.cameras if self.starts_cameras else {}

@@ -91,7 +91,12 @@ def create_app(ctx: StageContext) -> FastAPI:
 
     # The middleware added last runs first: security headers wrap every answer, the auth 401s included.
     quiet_refused_handshakes()
-    app.add_middleware(AuthMiddleware, sessions=ctx.sessions)
+    cluster = ctx.config.site.cluster
+    if cluster is not None and not cluster.secret:
+        log.warning("cluster: no cluster.secret set; this node neither forwards to other nodes nor "
+                    "accepts their requests")
+    app.add_middleware(AuthMiddleware, sessions=ctx.sessions,
+                       cluster_secret=cluster.secret if cluster is not None else None)
     tiles = tile_image_sources(ctx.config.site.site.map.tile_url)  # the map page loads tiles from there
     app.add_middleware(SecurityHeadersMiddleware, image_sources=tiles)
     return app

@@ -3,8 +3,10 @@
 ``AuthMiddleware`` runs before routing, so a route someone adds later is protected without anyone
 remembering to add a dependency. Only ``PUBLIC_ROUTES`` and the static files pass without credentials.
 Credentials, in order: ``Authorization: Bearer TOKEN``; for WebSockets also ``?token=TOKEN``; the
-HttpOnly session cookie. Cookie requests that change state must carry ``X-CSRF-Token`` equal to the
-session's CSRF token (also in the JS-readable ``wawai_csrf`` cookie); bearer requests are exempt.
+HttpOnly session cookie; on a cluster node with ``cluster.secret``, a request another node signed on behalf
+of a user (``wawai.cluster.signing``: accepted as that user, audited as "via node X", never public).
+Cookie requests that change state must carry ``X-CSRF-Token`` equal to the session's CSRF token (also
+in the JS-readable ``wawai_csrf`` cookie); bearer and node-signed requests are exempt.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import time
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from typing import Any
@@ -21,7 +24,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from wawai import accounts
+from wawai import accounts, audit
+from wawai.cluster.signing import SIGNATURE_HEADER, NonceCache, SignatureRefused, verify
 from wawai.db.users import User
 
 log = logging.getLogger(__name__)
@@ -159,16 +163,100 @@ def _same_origin(scope: Scope) -> bool:
     return urlsplit(origin).netloc.lower() == headers.get("host", "").lower()
 
 
+MAX_SIGNED_BODY = 1024 * 1024  # node-to-node requests carry SDP offers and small JSON, never uploads
+SIGNED_AUDIT_SECONDS = 60.0  # a forwarded read (a segment, a thumbnail) is audited once a minute per kind
+
+
+class SignedRequests:
+    """Checks requests that another node of the cluster signed; audits them on this node."""
+
+    def __init__(self, secret: str, sessions: sessionmaker[Session]) -> None:
+        self.secret = secret
+        self.sessions = sessions
+        self.nonces = NonceCache()
+        self._audited: dict[tuple[str, str, str], float] = {}
+
+    def user_for(self, scope: Scope, body: bytes) -> User:
+        """Blocking (database). Raises SignatureRefused with a one-line reason."""
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        target = scope.get("path", "")
+        if scope.get("query_string"):
+            target += "?" + scope["query_string"].decode("latin-1")
+        method = scope.get("method", "GET")
+        caller = verify(self.secret, method, target, body, headers, self.nonces)
+        with self.sessions() as db:
+            user = accounts.find_user(db, caller.user)
+            if user is None or user.disabled:
+                raise SignatureRefused("the acting user does not exist here or is disabled")
+            if self._audit_due(caller.node, caller.user, method, target):
+                audit.record(db, user.name, "cluster.forwarded", via_node=caller.node, method=method,
+                             path=scope.get("path", "")[:300])
+                db.commit()
+            db.expunge(user)
+            return user
+
+    def _audit_due(self, node: str, user: str, method: str, target: str) -> bool:
+        if method not in SAFE_METHODS:
+            return True
+        kind = "/".join(target.split("?")[0].split("/")[:4])  # /api/recordings/CAMERA
+        now = time.monotonic()
+        if len(self._audited) > 10_000:  # users x cameras on a big site: forget the old marks
+            self._audited = {k: at for k, at in self._audited.items() if now - at < SIGNED_AUDIT_SECONDS}
+        key = (node, user, kind)
+        if now - self._audited.get(key, -SIGNED_AUDIT_SECONDS) < SIGNED_AUDIT_SECONDS:
+            return False
+        self._audited[key] = now
+        return True
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    """The whole request body, or None past ``limit`` bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A receive that hands the app the body already read, then the connection's own messages."""
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replayed
+
+
 class AuthMiddleware:
     """Puts the signed-in user in ``scope["state"]["user"]``, or answers 401/403 itself."""
 
-    def __init__(self, app: ASGIApp, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, app: ASGIApp, sessions: sessionmaker[Session], cluster_secret: str | None = None,
+                 ) -> None:
         self.app = app
         self.sessions = sessions
+        self.signed = SignedRequests(cluster_secret, sessions) if cluster_secret else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
+            return
+        if scope["type"] == "http" and any(k.lower() == SIGNATURE_HEADER.encode() for k, _ in
+                                           scope.get("headers", [])):
+            await self._signed(scope, receive, send)
             return
         method = scope.get("method", "GET") if scope["type"] == "http" else "GET"
         path = scope.get("path", "")
@@ -194,6 +282,28 @@ class AuthMiddleware:
             await _deny(scope, send, 403, "cross-origin WebSocket refused")
             return
         await self.app(scope, receive, send)
+
+
+    async def _signed(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A request another node signed: believed only with this node's ``cluster.secret``."""
+        if self.signed is None:
+            await _deny(scope, send, 401, "node-signed request refused: this node has no cluster.secret")
+            return
+        body = await _read_body(receive, MAX_SIGNED_BODY)
+        if body is None:
+            await _deny(scope, send, 413, "node-signed request body too large")
+            return
+        try:
+            user = await run_in_threadpool(self.signed.user_for, scope, body)
+        except SignatureRefused as exc:
+            log.warning("refused a node-signed %s %s: %s", scope.get("method"), scope.get("path", "")[:200],
+                        exc)
+            await _deny(scope, send, 401, f"node-signed request refused: {exc}")
+            return
+        scope.setdefault("state", {})
+        scope["state"]["user"] = user
+        scope["state"]["auth_via"] = "node"
+        await self.app(scope, _replay(body, receive), send)
 
 
 async def _deny(scope: Scope, send: Send, status: int, detail: str) -> None:

@@ -80,3 +80,17 @@ def test_bad_values_are_named(tmp_path):
 def test_a_role_that_does_not_exist(tmp_path):
     errors = site_errors(tmp_path, PG + "cluster: {roles: [record, archive]}\n")
     assert len(errors) == 1 and "cluster.roles.1" in errors[0]
+
+
+def test_a_short_cluster_secret_is_refused_without_showing_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("WAWAI_TEST_SHORT_SECRET", "tooshort-XYZZY")
+    errors = site_errors(tmp_path, PG + 'cluster: {secret: "${WAWAI_TEST_SHORT_SECRET}"}\n')
+    assert len(errors) == 1 and "cluster.secret: String should have at least 32 characters" in errors[0]
+    assert "XYZZY" not in errors[0]
+
+
+def test_secret_and_shared_storage_defaults(tmp_path):
+    cluster = load_config(write_config(tmp_path, cameras={}, site=PG + "cluster: {}\n")).site.cluster
+    assert cluster is not None
+    assert cluster.secret is None and cluster.shared_storage is False
+    assert "secret" not in repr(cluster)

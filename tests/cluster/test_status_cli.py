@@ -30,7 +30,10 @@ def test_status_shows_nodes_and_owners_and_a_node_that_left(tmp_path, postgres_u
         assert main(["--config", str(directory), "cluster", "status"]) == 0
         lines = capsys.readouterr().out.splitlines()
         assert lines[0].startswith("node-a\talive\tlast seen ") and "+07:00" in lines[0]
-        assert lines[0].endswith(f"record,web\t{len(CAMERAS)}/100 cameras")
+        assert f"record,web\t{len(CAMERAS)}/100 cameras\tcpu " in lines[0]
+        # Each renewal wrote the node's CPU figure (percent of one core since the previous renewal).
+        cpu = status["nodes"][0]["cpu_percent"]
+        assert cpu is not None and cpu >= 0 and lines[0].endswith(f"\tcpu {cpu:.0f}%")
         assert lines[1].startswith("node-b\tdown\t")
         assert lines[2] == f"{CAMERAS[0]}\tnode-a\tepoch {status['cameras'][0]['epoch']}"
     finally:

@@ -194,3 +194,26 @@ def test_min_free_bytes_deletes_oldest_until_the_disk_has_room(small_disk: Path,
     assert result.by_reason == {"quota": 2}
     assert {r.path for r in rows(recorder_db)} == {r.path for r in before[2:]}
     assert shutil.disk_usage(small_disk).free >= wanted
+
+
+def test_a_cluster_node_keeps_and_deletes_only_what_is_in_its_own_storage(tmp_path: Path,
+                                                                          recorder_db) -> None:
+    # Two nodes of a cluster: one index, a storage each (the rows name no node; the files tell).
+    mine, theirs = tmp_path / "node-a", tmp_path / "node-b"
+    record(mine, recorder_db, "cam-a", START)
+    record(theirs, recorder_db, "cam-b", START)
+    everything = {r.path for r in rows(recorder_db)}
+    their_rows = {r.path for r in rows(recorder_db) if r.camera_id == "cam-b"}
+    # Starting up, node-a finds no file for node-b's rows: not its to drop.
+    assert reconcile(mine, recorder_db, drop_missing=False) == (0, 0)
+    assert {r.path for r in rows(recorder_db)} == everything
+    # Past retain_days, node-a deletes its own segments only; node-b's go on node-b's pass.
+    config = make_config(mine, site={"storage": {"path": str(mine), "min_free_bytes": 0, "max_bytes": 1}},
+                         cameras={camera: {"record": {"retain_days": 1}} for camera in ("cam-a", "cam-b")})
+    later = START + 2 * 86400
+    result = Retention(config, recorder_db, live_paths=set, clock=lambda: later, local_only=True).run_pass()
+    assert {r.path for r in rows(recorder_db)} == their_rows and result.by_reason == {"age": 3}
+    assert all((theirs / path).exists() for path in their_rows)
+    # A single node (the default) drops rows without a file, as before.
+    assert reconcile(mine, recorder_db) == (0, 3)
+    assert rows(recorder_db) == []

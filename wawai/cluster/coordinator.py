@@ -29,6 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from wawai.cluster import leases, ownership
+from wawai.cluster.cpu import CpuMeter
 from wawai.cluster.fencing import Fence
 from wawai.cluster.leases import NodeInfo
 from wawai.cluster.placement import place
@@ -36,7 +37,8 @@ from wawai.cluster.placement import place
 log = logging.getLogger(__name__)
 
 StartCamera = Callable[[Fence], None]
-StopCamera = Callable[[str, str], None]  # camera id, reason: "moved", "released", "lease_lost", "stopping"
+# camera id, reason: "moved", "released", "lease_lost", "stopping", "refused"
+StopCamera = Callable[[str, str], None]
 
 # Stop this long before the lease could run out: room for the stop itself and for clock-rate drift.
 SAFETY_MARGIN = 0.2  # fraction of the lease
@@ -71,6 +73,7 @@ class Coordinator:
         self._round = threading.Lock()
         self._state = threading.RLock()
         self._records = "record" in info.roles
+        self.cpu = CpuMeter()  # written with each renewal: GET /api/cluster, wawai cluster status
 
     @property
     def renew_seconds(self) -> float:
@@ -99,7 +102,8 @@ class Coordinator:
         incarnation = self.incarnation
         if incarnation is not None:
             with self.sessions() as session:
-                renewed = leases.renew(session, self.info.name, incarnation, self.lease_seconds)
+                renewed = leases.renew(session, self.info.name, incarnation, self.lease_seconds,
+                                       cpu=self.cpu.sample())
             with self._state:
                 if renewed and self.incarnation == incarnation:
                     self.deadline = sent + self.lease_seconds * (1 - SAFETY_MARGIN)
@@ -113,7 +117,7 @@ class Coordinator:
 
     def _register(self, sent: float) -> None:
         with self.sessions() as session:
-            incarnation = leases.register(session, self.info, self.lease_seconds)
+            incarnation = leases.register(session, self.info, self.lease_seconds, cpu=self.cpu.sample())
             if self._records:
                 ownership.ensure_cameras(session, self.camera_ids)
         with self._state:
@@ -222,6 +226,21 @@ class Coordinator:
             except SQLAlchemyError as exc:
                 log.warning("cluster: node %s left without releasing (%s); its cameras move when the "
                             "lease runs out", self.info.name, exc.__class__.__name__)
+
+    # --- changes from the node ---------------------------------------------------------------------
+
+    def set_cameras(self, camera_ids: Iterable[str]) -> None:
+        """The site's cameras changed (hot reload); the next rebalance places the new list (the caller
+        makes sure every camera has its row: ownership.ensure_cameras)."""
+        with self._round:
+            self.camera_ids = sorted(set(camera_ids))
+
+    def give_up(self, camera_id: str, reason: str) -> None:
+        """Stop a camera this node believed it owned (a write for it was refused); the database's rows
+        are left as they are: they already name another owner, or a life of ours that has ended."""
+        with self._state:
+            if self.owned.pop(camera_id, None) is not None:
+                self._call_stop(camera_id, reason)
 
     def fence_for(self, camera_id: str) -> Fence | None:
         """The fence a write for ``camera_id`` must carry; None when this node does not own it."""

@@ -35,7 +35,7 @@ class StaleOwnership(Exception):
     def __init__(self, fence: Fence) -> None:
         super().__init__(f"write for camera {fence.camera_id!r} refused: node {fence.node!r} no longer "
                          f"owns it at epoch {fence.epoch}")
-        self.fence = fence
+        self.fence: Fence | None = fence  # None: the node never owned the camera (camera_fences)
 
 
 def check_fence(session: Session, fence: Fence) -> None:

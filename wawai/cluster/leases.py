@@ -38,7 +38,7 @@ class LiveNode:
     capacity: int
 
 
-def register(session: Session, info: NodeInfo, lease_seconds: float) -> int:
+def register(session: Session, info: NodeInfo, lease_seconds: float, cpu: float | None = None) -> int:
     """Start a new life of node ``info.name`` with a fresh lease; returns its incarnation.
 
     A previous life's cameras become orphans (their owner row names the old incarnation), which is what
@@ -55,6 +55,7 @@ def register(session: Session, info: NodeInfo, lease_seconds: float) -> int:
     values = {
         "roles": ",".join(info.roles), "capacity": info.capacity, "advertise_url": info.advertise_url,
         "started_at": func.now(), "last_seen": func.now(), "lease_expires": func.now() + lease,
+        "cpu_percent": cpu,
     }
     upsert = insert(ClusterNode).values(name=info.name, incarnation=1, **values)
     statement = upsert.on_conflict_do_update(
@@ -66,14 +67,17 @@ def register(session: Session, info: NodeInfo, lease_seconds: float) -> int:
     return incarnation
 
 
-def renew(session: Session, name: str, incarnation: int, lease_seconds: float) -> bool:
-    """Extend a lease that is still running. False when it already ran out (or another life of the
-    node replaced this one): the node must then treat every camera as lost and register again."""
+def renew(session: Session, name: str, incarnation: int, lease_seconds: float,
+          cpu: float | None = None) -> bool:
+    """Extend a lease that is still running, writing the node's CPU figure (wawai.cluster.cpu) with it.
+    False when it already ran out (or another life of the node replaced this one): the node must then
+    treat every camera as lost and register again."""
     result = session.execute(
         update(ClusterNode)
         .where(ClusterNode.name == name, ClusterNode.incarnation == incarnation,
                ClusterNode.lease_expires > func.now())
-        .values(lease_expires=func.now() + timedelta(seconds=lease_seconds), last_seen=func.now())
+        .values(lease_expires=func.now() + timedelta(seconds=lease_seconds), last_seen=func.now(),
+                cpu_percent=cpu)
         .returning(ClusterNode.name)
     ).first()
     session.commit()

@@ -1,5 +1,5 @@
-"""The cluster as the database sees it: nodes (alive, last seen, roles, capacity, cameras) and which
-node owns each camera. One JSON-able shape for ``wawai cluster status`` and, later, ``GET /api/cluster``.
+"""The cluster as the database sees it: nodes (alive, last seen, roles, capacity, cameras, CPU) and which
+node owns each camera. One JSON-able shape for ``wawai cluster status`` and ``GET /api/cluster``.
 Alive is decided by the database clock, like every lease."""
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ def cluster_status(session: Session) -> dict[str, Any]:
         "capacity": node.capacity,
         "cameras": owned.get(node.name, 0) if alive else 0,
         "advertise_url": node.advertise_url,
+        "cpu_percent": node.cpu_percent,
         "life": node.incarnation,
     } for node, alive in rows]
     cameras = [{"camera": owner.camera_id, "node": owner.node if owner.alive else None,

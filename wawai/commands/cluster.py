@@ -37,8 +37,9 @@ def run_status(args: argparse.Namespace) -> int:
     for node in status["nodes"]:
         seen = datetime.fromisoformat(node["last_seen"]).astimezone(zone).isoformat(timespec="seconds")
         state = "alive" if node["alive"] else "down"
+        cpu = "cpu -" if node["cpu_percent"] is None else f"cpu {node['cpu_percent']:.0f}%"
         print(f"{node['name']}\t{state}\tlast seen {seen}\t{','.join(node['roles'])}\t"
-              f"{node['cameras']}/{node['capacity']} cameras")
+              f"{node['cameras']}/{node['capacity']} cameras\t{cpu}")
     for camera in status["cameras"]:
         print(f"{camera['camera']}\t{camera['node'] or '(no owner)'}\tepoch {camera['epoch']}")
     return 0

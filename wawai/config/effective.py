@@ -31,6 +31,8 @@ def effective_site(site: SiteConfig) -> dict[str, Any]:
     data = site.model_dump(mode="json")
     if site.web.turn_password:
         data["web"]["turn_password"] = REDACTED
+    if site.cluster is not None and site.cluster.secret:
+        data["cluster"]["secret"] = REDACTED
     if site.database.url:
         data["database"]["url"] = mask_url(site.database.url)
     return data

@@ -446,6 +446,12 @@ class ClusterSection(Strict):
     advertise_url: str | None = None  # how other nodes reach this one; default http://<web.host>:<web.port>
     capacity: int = Field(default=100, ge=0)  # most cameras this node records at once
     lease_seconds: float = Field(default=15, ge=3, le=300)  # a silent node's cameras move after this
+    # Node-to-node trust (issue 15, web side): the key that signs a web node's requests to the owner of a
+    # camera. From ${VAR}; never logged, shown or echoed. Without it nodes refuse to forward to each other.
+    secret: str | None = Field(default=None, min_length=32, repr=False)
+    # Every node mounts the same storage.path: a web node reads other nodes' recordings from disk
+    # instead of fetching them through the node that wrote them.
+    shared_storage: bool = False
 
     @field_validator("node")
     @classmethod

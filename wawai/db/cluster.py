@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, Integer, String, Text
+from sqlalchemy import Float, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from wawai.db.base import Base, UTCDateTime
@@ -28,6 +28,8 @@ class ClusterNode(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
     lease_expires: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Percent of one core the node's process used since its previous renewal (0015_node_cpu).
+    cpu_percent: Mapped[float | None] = mapped_column(Float, nullable=True)
 
     @property
     def role_list(self) -> list[str]:

@@ -37,6 +37,8 @@ class RecordingSegment(Base):
     width: Mapped[int | None] = mapped_column(Integer, nullable=True)
     height: Mapped[int | None] = mapped_column(Integer, nullable=True)
     frames: Mapped[int | None] = mapped_column(Integer, nullable=True)  # video frames: frame step
+    # The cluster node that wrote the file (0015_segment_node); None on a single node.
+    node: Mapped[str | None] = mapped_column(String(63), nullable=True)
 
     def view(self) -> SegmentView:
         return SegmentView(self.camera_id, self.start, self.end, self.bytes, self.path, self.codec,

@@ -29,6 +29,7 @@ from webui.models.cameras import (
     MapPlan,
     MapSettings,
 )
+from webui.models.cluster import ClusterCameraOwner, ClusterNodeInfo, ClusterOverview
 from webui.models.common import Health, Ok, OpenModel, binary, media
 from webui.models.incidents import (
     BulkAnswer,
@@ -55,8 +56,8 @@ from webui.models.video import Activity, IceServers, LayoutInfo, LiveStats, Reco
 
 __all__ = [
     "Activity", "AuditPage", "AuditRow", "AuditVerify", "BulkAnswer", "BulkSkipped", "CameraAnalysis",
-    "CameraHealth",
-    "CameraHealthPage", "CameraInfo", "CameraPlace", "ComplaintInfo", "ConfigCamera", "ConfigChange",
+    "CameraHealth", "CameraHealthPage", "CameraInfo", "CameraPlace", "ClusterCameraOwner", "ClusterNodeInfo",
+    "ClusterOverview", "ComplaintInfo", "ConfigCamera", "ConfigChange",
     "ConfigEcho", "ConfigStatus", "Delivery", "DeliveryPage", "Discovery", "DiscoveryEndpoint", "EventSchema",
     "EvidenceKey", "Health", "HealthSamples", "HistoryEntry", "IceServers", "IncidentInfo", "IncidentPage",
     "LayoutInfo", "LiveStats", "LoginAnswer", "MapPlan", "MapSettings", "NearCamera", "NewTokenAnswer", "Ok",

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from wawai.camera_health import analysis_of
+from wawai.cluster.remote_status import REMOTE_STATUS_SERVICE, RemoteStatus
 from wawai.config.schema import CameraConfig
 from wawai.logs import mask_text
 from wawai.stage import STAGES_SERVICE, StageContext
@@ -21,12 +22,17 @@ router = APIRouter()
 
 def camera_json(camera: CameraConfig, ctx: StageContext) -> dict[str, Any]:
     status: dict[str, Any]
+    local = True
     try:
         status = ctx.hub.status(camera.id).to_json()
     except KeyError:
-        status = {"camera_id": camera.id, "state": "offline", "streams": {}, "stages": {}}
+        # Not running here: on a cluster node, what its owner last announced on the bus.
+        remote: RemoteStatus | None = ctx.services.get(REMOTE_STATUS_SERVICE)
+        local = remote is None
+        announced = remote.status(camera.id) if remote is not None else None
+        status = announced or {"camera_id": camera.id, "state": "offline", "streams": {}, "stages": {}}
     stages: dict[str, Any] = dict(status.get("stages") or {})
-    for stage in ctx.services.get(STAGES_SERVICE, []):
+    for stage in ctx.services.get(STAGES_SERVICE, []) if local else []:  # the owner's stages, not ours
         try:
             stages[stage.name] = stage.camera_status(camera.id)
         except Exception:  # one stage's bad answer must not hide the camera

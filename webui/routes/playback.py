@@ -3,6 +3,11 @@
 The media are the stored segment files themselves, served by byte range (no decode, no encode, no copy).
 Every route checks the camera's group first and then that the loaded segment belongs to that camera, so
 guessing another camera's segment id answers 404 and naming another group's camera answers 403.
+
+On a cluster, the index is shared but the files are on the disk of the node that wrote them (the row's
+``node``): segments and thumbnails of another node are fetched from it as the user (webui.cluster, Range
+passed through) unless the site has shared storage (``cluster.shared_storage``). Playlists come from the
+index and are built here.
 """
 
 from __future__ import annotations
@@ -11,13 +16,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, Response
+from sqlalchemy.orm import Session
 
 from wawai.db.activity import minutes_between
 from wawai.db.recordings import RecordingSegment, segments_between
 from wawai.mp4_boxes import init_size
 from wawai.recordings import parse_time
+from wawai.stage import StageContext
+from webui.cluster import forward
+from webui.cluster.peers import node_peer
 from webui.deps import Ctx, CurrentUser, DbSession, camera_for
 from webui.models import Activity, binary
 from webui.params import db_id_exists
@@ -75,13 +84,30 @@ def _segment(db: DbSession, camera_id: str, segment_id: int) -> RecordingSegment
     return row
 
 
+def _from_holder(request: Request, ctx: StageContext, db: Session, row: RecordingSegment, target: str,
+                 user_name: str) -> Response | None:
+    """The file's answer fetched from the node that wrote it; None when it is to be read here (no
+    cluster, shared storage, written here, or a request another node already forwarded)."""
+    if request.scope.get("state", {}).get("auth_via") == "node":
+        return None
+    peer = node_peer(ctx, db, row.node)
+    if peer is None:
+        return None
+    return forward.stream(ctx, peer, target, user_name, request.headers.get("range"))
+
+
 @router.get("/api/recordings/{camera_id}/segments/{segment_id}.mp4", response_class=FileResponse,
             responses=binary("video/mp4", "the stored segment; Range requests answer 206"))
-def segment_media(camera_id: str, segment_id: int, user: CurrentUser, ctx: Ctx,
-                  db: DbSession) -> FileResponse:
+def segment_media(camera_id: str, segment_id: int, request: Request, user: CurrentUser, ctx: Ctx,
+                  db: DbSession) -> Response:
     """A stored segment file as it is on disk; Range requests serve its init part and fragments."""
     camera_for(user, camera_id, ctx)
-    path = ctx.storage / _segment(db, camera_id, segment_id).path
+    row = _segment(db, camera_id, segment_id)
+    target = f"/api/recordings/{camera_id}/segments/{segment_id}.mp4"
+    remote = _from_holder(request, ctx, db, row, target, user.name)
+    if remote is not None:
+        return remote
+    path = ctx.storage / row.path
     if not path.is_file():
         raise HTTPException(status_code=404, detail=f"segment {segment_id} was deleted (retention)")
     return FileResponse(path, media_type="video/mp4", headers={"Cache-Control": SEGMENT_CACHE})
@@ -89,11 +115,16 @@ def segment_media(camera_id: str, segment_id: int, user: CurrentUser, ctx: Ctx,
 
 @router.get("/api/recordings/{camera_id}/segments/{segment_id}.jpg", response_class=FileResponse,
             responses=binary("image/jpeg", "the segment's keyframe thumbnail"))
-def segment_thumbnail(camera_id: str, segment_id: int, user: CurrentUser, ctx: Ctx,
-                      db: DbSession) -> FileResponse:
+def segment_thumbnail(camera_id: str, segment_id: int, request: Request, user: CurrentUser, ctx: Ctx,
+                      db: DbSession) -> Response:
     """The small keyframe JPEG written when the segment closed."""
     camera_for(user, camera_id, ctx)
-    path = (ctx.storage / _segment(db, camera_id, segment_id).path).with_suffix(".jpg")
+    row = _segment(db, camera_id, segment_id)
+    target = f"/api/recordings/{camera_id}/segments/{segment_id}.jpg"
+    remote = _from_holder(request, ctx, db, row, target, user.name)
+    if remote is not None:
+        return remote
+    path = (ctx.storage / row.path).with_suffix(".jpg")
     if not path.is_file():
         raise HTTPException(status_code=404, detail=f"segment {segment_id} has no thumbnail")
     return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": SEGMENT_CACHE})
@@ -101,7 +132,8 @@ def segment_thumbnail(camera_id: str, segment_id: int, user: CurrentUser, ctx: C
 
 @router.get("/api/recordings/{camera_id}/thumbnail.jpg", response_class=FileResponse,
             responses=binary("image/jpeg", "the thumbnail of the segment recorded then"))
-def thumbnail_at(camera_id: str, at: str, user: CurrentUser, ctx: Ctx, db: DbSession) -> FileResponse:
+def thumbnail_at(camera_id: str, at: str, request: Request, user: CurrentUser, ctx: Ctx,
+                 db: DbSession) -> Response:
     """The thumbnail of the segment recorded at ``at`` (the timeline's hover)."""
     camera_for(user, camera_id, ctx)
     try:
@@ -111,7 +143,7 @@ def thumbnail_at(camera_id: str, at: str, user: CurrentUser, ctx: Ctx, db: DbSes
     rows = segments_between(db, camera_id, moment, moment + 0.001)
     if not rows:
         raise HTTPException(status_code=404, detail=f"nothing recorded for {camera_id} then")
-    return segment_thumbnail(camera_id, rows[0].id, user, ctx, db)
+    return segment_thumbnail(camera_id, rows[0].id, request, user, ctx, db)
 
 
 @router.get("/api/recordings/{camera_id}/activity", response_model=Activity)

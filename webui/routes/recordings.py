@@ -1,7 +1,9 @@
 """Recordings: ranges, gaps and segments of a camera, and clip export (supervisor or admin).
 
 Everything goes through ``ctx.services["recordings"]`` (``wawai.recordings.ClipExporter``); the web app
-never imports the recorder.
+never imports the recorder. On a cluster without shared storage, a clip of segments another node wrote
+is exported by that node and streamed through this one (webui.cluster); a range recorded on several
+nodes (a failover inside it) is exported by the node holding most of it.
 """
 
 from __future__ import annotations
@@ -9,14 +11,18 @@ from __future__ import annotations
 import uuid
 from typing import Any, cast
 
-from fastapi import APIRouter, HTTPException
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import FileResponse, Response
 from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 
 from wawai import audit
+from wawai.db.recordings import segments_between
 from wawai.recordings import SERVICE_NAME, ClipExporter, ClipResult, NothingRecorded, parse_time
 from wawai.stage import StageContext
 from wawai.workpool import PoolFull
+from webui.cluster import forward
+from webui.cluster.peers import Peer, node_peer
 from webui.deps import Ctx, CurrentUser, Pools, SupervisorUser, busy, camera_or_removed_for
 from webui.models import RecordingsOverview, binary
 
@@ -74,11 +80,24 @@ def recordings(camera_id: str, start: str, end: str, user: CurrentUser, ctx: Ctx
     return overview
 
 
+def _clip_holder(ctx: StageContext, camera_id: str, begin: float, finish: float) -> Peer | None:
+    """The node holding most of the range's recorded seconds, when that is another one."""
+    if ctx.config.site.cluster is None:
+        return None
+    with ctx.sessions() as db:
+        seconds: dict[str | None, float] = {}
+        for row in segments_between(db, camera_id, begin, finish):
+            seconds[row.node] = seconds.get(row.node, 0.0) + min(row.end, finish) - max(row.start, begin)
+        if not seconds:
+            return None
+        return node_peer(ctx, db, max(seconds, key=lambda node: seconds[node]))
+
+
 @router.get("/api/recordings/{camera_id}/clip.mp4", response_class=FileResponse,
             responses=binary("video/mp4", "the clip; its SHA-256 in X-Content-SHA256"))
 async def clip(
-    camera_id: str, start: str, end: str, user: SupervisorUser, ctx: Ctx, pools: Pools
-) -> FileResponse:
+    camera_id: str, start: str, end: str, request: Request, user: SupervisorUser, ctx: Ctx, pools: Pools
+) -> Response:
     """The range as one faststart MP4 (stream copy); its SHA-256 in ``X-Content-SHA256``. Audited.
 
     The export runs in the export pool (``web.export_workers``, ``web.export_queue``,
@@ -86,6 +105,11 @@ async def clip(
     """
     camera_or_removed_for(user, camera_id, ctx)
     begin, finish = _range(start, end, MAX_CLIP_SECONDS)
+    if request.scope.get("state", {}).get("auth_via") != "node":  # never forwarded twice
+        holder = await run_in_threadpool(_clip_holder, ctx, camera_id, begin, finish)
+        if holder is not None:
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return await run_in_threadpool(forward.stream, ctx, holder, target, user.name, None)
     service = _service(ctx)
     try:
         result = await pools.exports.run(_export, ctx, service, user.name, camera_id, begin, finish,

@@ -17,6 +17,7 @@ export const PAGES = [
   { path: "/static/deliveries.html", key: "nav.deliveries", role: "admin" }, // issue 13
   { path: "/static/apidocs.html", key: "nav.apidocs" }, // issue 13
   { path: "/static/admin.html", key: "nav.admin", role: "admin" },
+  { path: "/static/cluster.html", key: "nav.cluster", role: "admin" }, // issue 15
 ];
 const RANKS = { operator: 0, supervisor: 1, admin: 2 };
 

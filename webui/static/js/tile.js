@@ -4,6 +4,10 @@ import { t } from "./i18n.js";
 import { openViewer } from "./whep.js";
 
 const RETRY_MS = 3000;
+// A peer connection that stays "disconnected" this long has lost its server (on a cluster: the camera's
+// owner node died); offer again through our web node, which forwards to the new owner. Chromium only
+// reports "failed" after about 30 s.
+const DISCONNECTED_MS = 4000;
 const BOXES_STALE_MS = 2000;
 
 export class Tile {
@@ -118,8 +122,12 @@ export class Tile {
     const [cameraId, stream] = key.split("/");
     this.message.textContent = "";
     try {
+      let lost = null;
       const viewer = await openViewer(this.video, cameraId, stream, (state) => {
-        if (generation === this.generation && state === "failed") this.retry(generation);
+        clearTimeout(lost);
+        if (generation !== this.generation) return;
+        if (state === "failed") this.retry(generation);
+        else if (state === "disconnected") lost = setTimeout(() => this.retry(generation), DISCONNECTED_MS);
       });
       if (generation !== this.generation) { viewer.close(); return; }
       this.viewer = viewer;
