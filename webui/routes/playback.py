@@ -18,6 +18,7 @@ from wawai.db.activity import minutes_between
 from wawai.db.recordings import RecordingSegment, segments_between
 from wawai.mp4_boxes import init_size
 from wawai.recordings import parse_time
+from wawai.thumbnails import ensure_thumbnail
 from webui.deps import Ctx, CurrentUser, DbSession, camera_for
 from webui.playlist import MIME_TYPE, PlaylistEntry, build_playlist
 
@@ -86,10 +87,13 @@ def segment_media(camera_id: str, segment_id: int, user: CurrentUser, ctx: Ctx,
 @router.get("/api/recordings/{camera_id}/segments/{segment_id}.jpg")
 def segment_thumbnail(camera_id: str, segment_id: int, user: CurrentUser, ctx: Ctx,
                       db: DbSession) -> FileResponse:
-    """The small keyframe JPEG written when the segment closed."""
+    """The small keyframe JPEG of a segment, made at its first request (see ``wawai.thumbnails``)."""
     camera_for(user, camera_id, ctx)
-    path = (ctx.storage / _segment(db, camera_id, segment_id).path).with_suffix(".jpg")
-    if not path.is_file():
+    segment = ctx.storage / _segment(db, camera_id, segment_id).path
+    if not segment.is_file():
+        raise HTTPException(status_code=404, detail=f"segment {segment_id} was deleted (retention)")
+    path = ensure_thumbnail(segment)
+    if path is None:
         raise HTTPException(status_code=404, detail=f"segment {segment_id} has no thumbnail")
     return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": SEGMENT_CACHE})
 
