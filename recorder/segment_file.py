@@ -8,7 +8,8 @@ straight to the muxer.
 
 Fragmented MP4 (``frag_keyframe+empty_moov+default_base_moof``) stays readable up to its last complete
 fragment after a crash; ``frag_duration`` cuts a fragment at least every second and ``flush_packets``
-hands each fragment to the file at once, so a crash loses about a second at most.
+hands each fragment to the file at once, so a crash loses about a second and a half at most (the
+recorder thread hands packets to the muxer every half second).
 """
 
 from __future__ import annotations
