@@ -43,11 +43,21 @@ class Timeouts:
 
 
 def open_source(url: str, timeouts: Timeouts) -> av.container.InputContainer:
+    """Open ``url``. The open as a whole is bounded by PyAV's timeout; reads by FFmpeg's own socket timeout
+    (``timeout``, microseconds per socket operation). PyAV's read timeout works through an interrupt
+    callback that FFmpeg calls several times per RTP packet and that takes the GIL each time: with many
+    cameras that was a measurable share of the reader threads' CPU (bench/record.py)."""
     started = time.monotonic()
     try:
         if is_file(url):
             return av.open(url, "r")
-        return av.open(url, "r", options=dict(RTSP_OPTIONS), timeout=(timeouts.open, timeouts.read))
+        options = {**RTSP_OPTIONS, "timeout": str(round(timeouts.read * 1_000_000))}
+        return av.open(url, "r", options=options, timeout=(timeouts.open, None))
+    except (av.error.TimeoutError, TimeoutError):
+        # A socket operation of the handshake got no answer within the read timeout.
+        raise SourceError(
+            f"timed out after {timeouts.read:g} s waiting for {mask_url(url)} to answer", permanent=False
+        ) from None
     except av.error.InvalidDataError as exc:
         # FFmpeg's RTSP demuxer reports a timed-out handshake as invalid data: tell them apart by time.
         if not is_file(url) and time.monotonic() - started >= timeouts.open * 0.9:
@@ -82,11 +92,10 @@ def describe_error(exc: BaseException, url: str) -> SourceError:
             f"connection refused by {_host_port(url)} (is the camera or server up?)", permanent=False,
             refused=True,
         )
-    if isinstance(exc, av.error.ExitError):
-        # FFmpeg's read timeout fires through its interrupt callback: the socket is open, no data comes.
+    if isinstance(exc, av.error.ExitError | av.error.TimeoutError | TimeoutError):
+        # While reading, FFmpeg's socket timeout (or PyAV's interrupt callback) fired: the socket is
+        # open, no data comes. (A timed-out open is told apart in open_source.)
         return SourceError(f"no data within the read timeout (stream stalled) from {where}", permanent=False)
-    if isinstance(exc, av.error.TimeoutError | TimeoutError):
-        return SourceError(f"timed out waiting for {where}", permanent=False)
     if isinstance(exc, av.error.HTTPError):
         return SourceError(f"the camera answered with an error: {_strerror(exc)} ({where})", permanent=False)
     if isinstance(exc, OSError) and exc.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):

@@ -34,9 +34,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from recorder.incident_windows import IncidentWindows, load_incident_windows
 from recorder.paths import recordings_root
-from recorder.thumbnail import thumbnail_path
 from wawai.config.model import WawaiConfig
 from wawai.db.recordings import RecordingSegment, delete_segments, oldest_segments, total_bytes
+from wawai.thumbnails import thumbnail_path
 
 log = logging.getLogger(__name__)
 

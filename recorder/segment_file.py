@@ -8,7 +8,8 @@ straight to the muxer.
 
 Fragmented MP4 (``frag_keyframe+empty_moov+default_base_moof``) stays readable up to its last complete
 fragment after a crash; ``frag_duration`` cuts a fragment at least every second and ``flush_packets``
-hands each fragment to the file at once, so a crash loses about a second at most.
+hands each fragment to the file at once, so a crash loses about a second and a half at most (the
+recorder thread hands packets to the muxer every half second).
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ import av
 from av.container import OutputContainer
 from av.stream import Stream
 
-from recorder.thumbnail import thumbnail_path, write_thumbnail
 from wawai.media import CodecParams, MediaPacket
 from wawai.mp4_boxes import init_size
 
@@ -92,7 +92,7 @@ class SegmentFile:
     """Writes the packets of one segment; timestamps are rebased so the file starts at zero."""
 
     def __init__(self, path: Path, start: float, video: CodecParams, audio: CodecParams | None,
-                 first_dts: int, keyframe: bytes = b"") -> None:
+                 first_dts: int) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.start = start
@@ -122,7 +122,6 @@ class SegmentFile:
         self.last_video_end = first_dts  # dts + duration of the last video packet (source time base)
         self.audio_dropped = 0
         self.frames = 0
-        self._keyframe = keyframe  # the first picture, decoded once for the thumbnail at close
 
     def write(self, packet: MediaPacket) -> None:
         if packet.kind == "video":
@@ -153,8 +152,6 @@ class SegmentFile:
     def close(self, end: float) -> FinishedFile:
         """Write the last fragment and close; ``end`` is the time the next segment starts at."""
         self.container.close()
-        if self._keyframe:
-            write_thumbnail(self.video_params, self._keyframe, thumbnail_path(self.path))
         video = self.video_params
         return FinishedFile(self.path, self.start, end, os.path.getsize(self.path), video.codec,
                             width=video.width or None, height=video.height or None, frames=self.frames,

@@ -150,7 +150,7 @@ class Segmenter:
         params = self._params = keyframe.params
         if params.extradata is None:
             params = replace(params, extradata=parameter_sets(keyframe.data, params.codec))
-        self.current = SegmentFile(path, start, params, self._audio, keyframe.dts, keyframe.data)
+        self.current = SegmentFile(path, start, params, self._audio, keyframe.dts)
 
     def _close(self, end: float) -> FinishedFile:
         assert self.current is not None

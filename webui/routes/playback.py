@@ -25,6 +25,7 @@ from wawai.db.recordings import RecordingSegment, segments_between
 from wawai.mp4_boxes import init_size
 from wawai.recordings import parse_time
 from wawai.stage import StageContext
+from wawai.thumbnails import ensure_thumbnail
 from webui.cluster import forward
 from webui.cluster.peers import node_peer
 from webui.deps import Ctx, CurrentUser, DbSession, camera_for
@@ -117,15 +118,19 @@ def segment_media(camera_id: str, segment_id: int, request: Request, user: Curre
             responses=binary("image/jpeg", "the segment's keyframe thumbnail"))
 def segment_thumbnail(camera_id: str, segment_id: int, request: Request, user: CurrentUser, ctx: Ctx,
                       db: DbSession) -> Response:
-    """The small keyframe JPEG written when the segment closed."""
+    """The small keyframe JPEG of a segment, made at its first request (see ``wawai.thumbnails``) by the
+    node that holds the segment."""
     camera_for(user, camera_id, ctx)
     row = _segment(db, camera_id, segment_id)
     target = f"/api/recordings/{camera_id}/segments/{segment_id}.jpg"
     remote = _from_holder(request, ctx, db, row, target, user.name)
     if remote is not None:
         return remote
-    path = (ctx.storage / row.path).with_suffix(".jpg")
-    if not path.is_file():
+    segment = ctx.storage / row.path
+    if not segment.is_file():
+        raise HTTPException(status_code=404, detail=f"segment {segment_id} was deleted (retention)")
+    path = ensure_thumbnail(segment)
+    if path is None:
         raise HTTPException(status_code=404, detail=f"segment {segment_id} has no thumbnail")
     return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": SEGMENT_CACHE})
 
