@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from wawai.db.activity import minutes_between
 from wawai.db.recordings import RecordingSegment, segments_between
+from wawai.db.users import User
 from wawai.mp4_boxes import init_size
 from wawai.recordings import parse_time
 from wawai.stage import StageContext
@@ -97,21 +98,31 @@ def _from_holder(request: Request, ctx: StageContext, db: Session, row: Recordin
     return forward.stream(ctx, peer, target, user_name, request.headers.get("range"))
 
 
-@router.get("/api/recordings/{camera_id}/segments/{segment_id}.mp4", response_class=FileResponse,
-            responses=binary("video/mp4", "the stored segment; Range requests answer 206"))
-def segment_media(camera_id: str, segment_id: int, request: Request, user: CurrentUser, ctx: Ctx,
-                  db: DbSession) -> Response:
-    """A stored segment file as it is on disk; Range requests serve its init part and fragments."""
+def _stored_segment(request: Request, user: User, ctx: StageContext, db: Session, camera_id: str,
+                    segment_id: int, suffix: str) -> Response | Path:
+    """The segment's file on this node, or the answer of the node that holds it (the request forwarded
+    there as the user)."""
     camera_for(user, camera_id, ctx)
     row = _segment(db, camera_id, segment_id)
-    target = f"/api/recordings/{camera_id}/segments/{segment_id}.mp4"
+    target = f"/api/recordings/{camera_id}/segments/{segment_id}{suffix}"
     remote = _from_holder(request, ctx, db, row, target, user.name)
     if remote is not None:
         return remote
     path = ctx.storage / row.path
     if not path.is_file():
         raise HTTPException(status_code=404, detail=f"segment {segment_id} was deleted (retention)")
-    return FileResponse(path, media_type="video/mp4", headers={"Cache-Control": SEGMENT_CACHE})
+    return path
+
+
+@router.get("/api/recordings/{camera_id}/segments/{segment_id}.mp4", response_class=FileResponse,
+            responses=binary("video/mp4", "the stored segment; Range requests answer 206"))
+def segment_media(camera_id: str, segment_id: int, request: Request, user: CurrentUser, ctx: Ctx,
+                  db: DbSession) -> Response:
+    """A stored segment file as it is on disk; Range requests serve its init part and fragments."""
+    stored = _stored_segment(request, user, ctx, db, camera_id, segment_id, ".mp4")
+    if isinstance(stored, Response):
+        return stored
+    return FileResponse(stored, media_type="video/mp4", headers={"Cache-Control": SEGMENT_CACHE})
 
 
 @router.get("/api/recordings/{camera_id}/segments/{segment_id}.jpg", response_class=FileResponse,
@@ -120,16 +131,10 @@ def segment_thumbnail(camera_id: str, segment_id: int, request: Request, user: C
                       db: DbSession) -> Response:
     """The small keyframe JPEG of a segment, made at its first request (see ``wawai.thumbnails``) by the
     node that holds the segment."""
-    camera_for(user, camera_id, ctx)
-    row = _segment(db, camera_id, segment_id)
-    target = f"/api/recordings/{camera_id}/segments/{segment_id}.jpg"
-    remote = _from_holder(request, ctx, db, row, target, user.name)
-    if remote is not None:
-        return remote
-    segment = ctx.storage / row.path
-    if not segment.is_file():
-        raise HTTPException(status_code=404, detail=f"segment {segment_id} was deleted (retention)")
-    path = ensure_thumbnail(segment)
+    stored = _stored_segment(request, user, ctx, db, camera_id, segment_id, ".jpg")
+    if isinstance(stored, Response):
+        return stored
+    path = ensure_thumbnail(stored)
     if path is None:
         raise HTTPException(status_code=404, detail=f"segment {segment_id} has no thumbnail")
     return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": SEGMENT_CACHE})
