@@ -23,8 +23,15 @@ from wawai.db.recordings import RecordingSegment, add_index_rows
 WRITE_SECONDS = 0.3
 
 
+_OUT = threading.Lock()
+
+
 def say(**event: object) -> None:
-    print(json.dumps(event), flush=True)
+    # One write per line under a lock: the coordinator's threads and the writer loop all report, and
+    # print() writes the text and its newline apart, so two threads' lines could share one.
+    with _OUT:
+        sys.stdout.write(json.dumps(event) + "\n")
+        sys.stdout.flush()
 
 
 def main(url: str, name: str, lease: float, camera_ids: list[str]) -> None:
