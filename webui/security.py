@@ -244,8 +244,8 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 class AuthMiddleware:
     """Puts the signed-in user in ``scope["state"]["user"]``, or answers 401/403 itself."""
 
-    def __init__(self, app: ASGIApp, sessions: sessionmaker[Session], cluster_secret: str | None = None,
-                 ) -> None:
+    def __init__(self, app: ASGIApp, sessions: sessionmaker[Session],
+                 cluster_secret: str | None = None) -> None:
         self.app = app
         self.sessions = sessions
         self.signed = SignedRequests(cluster_secret, sessions) if cluster_secret else None
@@ -282,7 +282,6 @@ class AuthMiddleware:
             await _deny(scope, send, 403, "cross-origin WebSocket refused")
             return
         await self.app(scope, receive, send)
-
 
     async def _signed(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A request another node signed: believed only with this node's ``cluster.secret``."""
