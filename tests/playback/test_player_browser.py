@@ -167,8 +167,10 @@ def test_a_selected_range_exports_an_audited_clip_and_the_url_reopens_the_same_v
     page.mouse.click(x(rows[2].start + 1), box["y"] + 50)
     assert wait_until(lambda: wallclock(page) is not None, 20)
     page.evaluate("() => window.wawaiPlayer.pause()")
-    time.sleep(0.5)  # the address is written 0.2 s after the last change
-    shared = page.url
+    # The address is written at most every 0.2 s. Wait in the page: Playwright's sync client only
+    # learns of history.replaceState while it is called, so page.url can lag behind a sleep.
+    page.wait_for_function("() => new URLSearchParams(location.search).has('at')", timeout=10_000)
+    shared = page.evaluate("() => location.href")
     assert "camera=yard" in shared and "zoom=3600" in shared and "at=" in shared
     played = wallclock(page)
     other = page.context.new_page()

@@ -56,10 +56,13 @@ function readUrl() {
   $("days").value = String(days);
 }
 
+// Throttled, not debounced: while a recording plays, every frame moves view.at, and a debounce would
+// never write the address until playback stops. The pending write reads the view when it runs.
 let urlTimer = 0;
 function writeUrl() {
-  clearTimeout(urlTimer);
+  if (urlTimer) return;
   urlTimer = setTimeout(() => {
+    urlTimer = 0;
     const query = new URLSearchParams({
       camera: view.camera || "", day: $("day").value, days: $("days").value,
       start: String(Math.round(view.start)), zoom: String(Math.round(view.span / 1000)),
