@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import random
 import signal
 import subprocess
@@ -44,6 +43,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.support.processes import cpu_seconds, stop_processes
 from wawai.cluster import ownership
 from wawai.cluster.coordinator import Coordinator, CoordinatorThread
 from wawai.cluster.fencing import Fence, StaleOwnership
@@ -59,7 +59,6 @@ if TYPE_CHECKING:  # the node processes load only the coordination code, not the
     from tests.support.postgres import PostgresServer
 
 log = logging.getLogger("bench.cluster_sim")
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def camera_ids(count: int) -> list[str]:
@@ -175,14 +174,6 @@ def run_node(args: argparse.Namespace) -> int:
 # --- the benchmark ---------------------------------------------------------------------------------
 
 
-def cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
-
-
 def children_of(parent: int) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
@@ -253,15 +244,6 @@ def wait_ready(nodes: list[subprocess.Popen[bytes]]) -> None:
             raise RuntimeError(f"a node did not start: {line!r}")
 
 
-def stop_all(nodes: list[subprocess.Popen[bytes]]) -> None:
-    for process in nodes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    for process in nodes:
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def live_owner_count(sessions: sessionmaker[Session], dead: set[str]) -> int:
@@ -301,7 +283,7 @@ def benchmark(args: argparse.Namespace) -> dict[str, object]:
         wait_ready(baseline_nodes)
         time.sleep(args.segment_seconds)  # every camera has started its cycle
         baseline = meter.measure(baseline_nodes, args.window, args.cameras)
-        stop_all(baseline_nodes)
+        stop_processes(baseline_nodes, timeout=60)
 
         nodes = [spawn(args, "cluster", name, url, nats.url) for name in names]
         wait_ready(nodes)
@@ -326,7 +308,7 @@ def benchmark(args: argparse.Namespace) -> dict[str, object]:
             time.sleep(0.1)
         failover = time.monotonic() - killed_at
         time.sleep(args.segment_seconds)  # the moved cameras write their first rows on their new nodes
-        stop_all(nodes[2:])
+        stop_processes(nodes[2:], timeout=60)
         reports = [json.loads(line) for process in nodes[2:] if process.stdout
                    for line in process.stdout.read().decode().splitlines() if line.startswith("{")]
         overlaps = overlapping_segments(sessions)

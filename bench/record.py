@@ -44,6 +44,7 @@ from recorder.segmenter import Segmenter
 from recorder.service import RecordingsService
 from tests.recorder.clips import media_packets
 from tests.recorder.conftest import migrated_sessions
+from tests.support.processes import cpu_seconds, stat_cpu_seconds, stop_processes
 from tests.support.rtsp_fixtures import build_media, free_port, running_server
 from tests.support.waiting import wait_until
 from wawai import accounts
@@ -55,18 +56,8 @@ from wawai.db.recordings import RecordingSegment
 MOUNT = "hd720"  # vtest scaled to 1280x720 at 15 fps, 1.5 Mbit/s (ffmpeg, made once and cached)
 WARMUP_SECONDS = 5.0
 START_SECONDS = 90.0  # the node's start (imports, migrations) on a busy 2-core machine
-TICKS = os.sysconf("SC_CLK_TCK")
 REPO = Path(__file__).resolve().parent.parent
 PASSWORD = "bench password long enough"
-
-
-def stat_cpu(stat: Path) -> float:
-    fields = stat.read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
-
-
-def process_cpu(pid: int) -> float:
-    return stat_cpu(Path(f"/proc/{pid}/stat"))
 
 
 def thread_group(name: str) -> str:
@@ -80,7 +71,7 @@ def threads_cpu(pid: int) -> dict[str, float]:
     groups: dict[str, float] = defaultdict(float)
     for task in Path(f"/proc/{pid}/task").iterdir():
         try:
-            groups[thread_group((task / "comm").read_text().strip())] += stat_cpu(task / "stat")
+            groups[thread_group((task / "comm").read_text().strip())] += stat_cpu_seconds(task / "stat")
         except (FileNotFoundError, ProcessLookupError):
             continue
     return dict(groups)
@@ -128,12 +119,7 @@ def running_node(config_dir: Path, port: int, log_path: Path) -> Iterator[tuple[
         yield process, client
     finally:
         client.close()
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_processes([process], timeout=30)
 
 
 def camera_states(client: httpx.Client) -> dict[str, str]:
@@ -159,14 +145,7 @@ def start_ffmpeg(urls: list[str], folders: list[Path]) -> list[subprocess.Popen[
 
 
 def stop_ffmpeg(procs: list[subprocess.Popen[bytes]]) -> None:
-    for proc in procs:
-        proc.send_signal(signal.SIGINT)
-    for proc in procs:
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    stop_processes(procs, timeout=10, sig=signal.SIGINT)  # SIGINT: ffmpeg closes its last segment
 
 
 def export_ten_minutes(media: Path, work: Path) -> dict[str, float]:
@@ -226,11 +205,11 @@ def main() -> None:
                     sys.exit(f"bench: cameras not online after {START_SECONDS:g} s: {camera_states(client)}"
                              f" (node log: {(work / 'node.log').read_text()[-2000:]})")
                 time.sleep(WARMUP_SECONDS)
-                ours0, threads0 = process_cpu(node.pid), threads_cpu(node.pid)
-                theirs0, wall0 = [process_cpu(p.pid) for p in procs], time.monotonic()
+                ours0, threads0 = cpu_seconds(node.pid), threads_cpu(node.pid)
+                theirs0, wall0 = [cpu_seconds(p.pid) for p in procs], time.monotonic()
                 time.sleep(args.seconds)
-                ours1, threads1 = process_cpu(node.pid), threads_cpu(node.pid)
-                theirs1, wall1 = [process_cpu(p.pid) for p in procs], time.monotonic()
+                ours1, threads1 = cpu_seconds(node.pid), threads_cpu(node.pid)
+                theirs1, wall1 = [cpu_seconds(p.pid) for p in procs], time.monotonic()
                 states = camera_states(client)
             finally:
                 stop_ffmpeg(procs)

@@ -8,9 +8,10 @@ message when it is not read (a stuck browser never holds up a camera).
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
-from wawai.queues import DropQueue
+from wawai.queues import Closed, DropQueue
 
 Message = dict[str, Any]
 
@@ -39,3 +40,17 @@ class EventBus:
             subscribers = list(self._subscribers)
         for queue in subscribers:
             queue.put(message)
+
+
+def consume(queue: DropQueue[Message], handle: Callable[[Message], None]) -> None:
+    """Hand each message of a subscription to ``handle`` until the subscription is closed.
+
+    For a reader thread's loop: ``unsubscribe`` ends it once the messages already queued are handled.
+    """
+    while True:
+        try:
+            message = queue.get()
+        except Closed:
+            return
+        if message is not None:
+            handle(message)

@@ -16,22 +16,33 @@ def _listener(port: int) -> socket.socket:
     return server
 
 
-def test_returns_once_the_port_listens_not_at_the_end_of_the_backoff():
-    port = free_port()
+def _wait_while(action, port: int, *, seen_down: bool) -> tuple[bool, float]:
+    """Run ``action(listen)`` in a thread while wait_for_restart waits (30 s step) on ``port``.
+
+    ``listen()`` opens a listener on the port, closed at the end. Returns (back, seconds waited).
+    """
     servers: list[socket.socket] = []
 
-    def listen_later() -> None:
-        time.sleep(0.7)
+    def listen() -> socket.socket:
         servers.append(_listener(port))
+        return servers[-1]
 
-    threading.Thread(target=listen_later).start()
+    threading.Thread(target=action, args=(listen,)).start()
     started = time.monotonic()
     try:
-        back = wait_for_restart(f"rtsp://127.0.0.1:{port}/cam", 30.0, threading.Event(), seen_down=True)
-        waited = time.monotonic() - started
+        back = wait_for_restart(f"rtsp://127.0.0.1:{port}/cam", 30.0, threading.Event(), seen_down=seen_down)
+        return back, time.monotonic() - started
     finally:
         for server in servers:
             server.close()
+
+
+def test_returns_once_the_port_listens_not_at_the_end_of_the_backoff():
+    def listen_later(listen) -> None:
+        time.sleep(0.7)
+        listen()
+
+    back, waited = _wait_while(listen_later, free_port(), seen_down=True)
     assert back
     assert 0.7 <= waited < 30.0  # woke for the listener, not at the end of the 30 s backoff step
 
@@ -41,21 +52,13 @@ def test_a_port_that_goes_down_and_comes_back_ends_the_wait():
     port = free_port()
     server = _listener(port)
 
-    def restart() -> None:
+    def restart(listen) -> None:
         time.sleep(0.6)
         server.close()  # down...
         time.sleep(0.8)
-        servers.append(_listener(port))  # ...and back
+        listen()  # ...and back
 
-    servers: list[socket.socket] = []
-    threading.Thread(target=restart).start()
-    started = time.monotonic()
-    try:
-        back = wait_for_restart(f"rtsp://127.0.0.1:{port}/cam", 30.0, threading.Event(), seen_down=False)
-        waited = time.monotonic() - started
-    finally:
-        for other in servers:
-            other.close()
+    back, waited = _wait_while(restart, port, seen_down=False)
     assert back and 1.4 <= waited < 30.0
 
 

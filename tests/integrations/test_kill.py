@@ -19,6 +19,7 @@ from tests.integrations.receiver import Receiver
 from tests.integrations.test_mqtt import Subscriber
 from tests.integrations.test_webhooks import assert_in_order_per_key
 from tests.support.app_fixtures import free_port
+from tests.support.processes import stop_processes
 from tests.support.waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
@@ -74,12 +75,7 @@ def test_kill_9_between_incident_and_delivery(tmp_path: Path, mosquitto: Mosquit
         wait_for(lambda: len(subscriber.unique_events()) == len(expected), 30, "every event over MQTT")
     finally:
         subscriber.close()
-        if node.poll() is None:
-            node.send_signal(signal.SIGTERM)
-            try:
-                node.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                node.kill()
+        stop_processes([node], timeout=20)
         receiver.stop()
 
     assert receiver.bad_signatures == 0

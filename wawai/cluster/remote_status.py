@@ -14,9 +14,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from wawai.bus import EventBus, Message
+from wawai.bus import EventBus, Message, consume
 from wawai.cluster.reporting import CAMERA_MOVED, NODE_JOINED
-from wawai.queues import Closed
 
 REMOTE_STATUS_SERVICE = "remote_camera_status"
 
@@ -34,7 +33,7 @@ class RemoteStatus:
         self._thread.start()
 
     def stop(self) -> None:
-        self.bus.unsubscribe(self._queue)  # get() raises Closed from now on
+        self.bus.unsubscribe(self._queue)  # ends consume() once the queue is drained
         self._thread.join(timeout=5)
 
     def status(self, camera_id: str) -> dict[str, Any] | None:
@@ -61,10 +60,4 @@ class RemoteStatus:
                                          "stages": {}}
 
     def _run(self) -> None:
-        while True:
-            try:
-                message = self._queue.get(timeout=1.0)
-            except Closed:
-                return
-            if message is not None:
-                self.note(message)
+        consume(self._queue, self.note)

@@ -12,12 +12,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from wawai.bus import EventBus
+from wawai.bus import EventBus, consume
 from wawai.config.model import WawaiConfig
 from wawai.integrations.event_data import camera_status_data
 from wawai.logs import mask_text
 from wawai.outbox import enqueue
-from wawai.queues import Closed
 
 log = logging.getLogger(__name__)
 
@@ -41,16 +40,15 @@ class CameraEvents:
         self._thread.join(timeout=5)
 
     def _run(self) -> None:
-        while True:
-            try:
-                message = self._queue.get(timeout=1.0)
-            except Closed:
-                return
-            if message is not None and message.get("type") == "camera.status":
-                try:
-                    self.handle(message)
-                except Exception:  # a database hiccup: this transition is lost, the next one is not
-                    log.exception("camera event for %s not stored", message.get("camera"))
+        consume(self._queue, self._note)
+
+    def _note(self, message: dict[str, Any]) -> None:
+        if message.get("type") != "camera.status":
+            return
+        try:
+            self.handle(message)
+        except Exception:  # a database hiccup: this transition is lost, the next one is not
+            log.exception("camera event for %s not stored", message.get("camera"))
 
     def handle(self, message: dict[str, Any]) -> str | None:
         """Write the event for one status message when it is a transition; returns its type."""
