@@ -55,7 +55,7 @@ def _ffmpeg(*args: str) -> None:
     subprocess.run(["ffmpeg", "-hide_banner", "-v", "error", "-y", *args], check=True, timeout=900)
 
 
-def _cycle(cache: Path, gop: int, period: float) -> Path:
+def cycle_clip(cache: Path, gop: int, period: float) -> Path:
     target = cache / f"cycle_g{gop}_p{int(period)}.mp4"
     if target.exists():
         return target
@@ -143,7 +143,7 @@ def quiet_footage(
     by ``shift`` seconds (so the GOPs' walkers do not arrive together either)."""
     if period * FPS >= 2**CODE_BITS or period <= WALK_SECONDS + 10:
         sys.exit(f"--walk-every {period}: use {WALK_SECONDS + 10:g} to {(2**CODE_BITS - 1) / FPS:g} seconds")
-    cycle = _cycle(cache, gop, period)
+    cycle = cycle_clip(cache, gop, period)
     copies = math.ceil((seconds + 2 * period) / period) + 1
     looped = _looped(cache, cycle, copies)
     walker = _walker_frame(looped, round(period * FPS))
