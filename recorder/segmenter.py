@@ -61,7 +61,10 @@ class Segmenter:
             self._feed_audio(packet)
             return
         if self.current is not None and self._breaks_run(packet):
-            self.finish()
+            # The next run starts at this packet's wall clock: the ending segment may not reach past it.
+            # (A run whose first keyframe arrived late runs ahead of the wall clock, e.g. while a B-frame
+            # stream's reordering is not known yet; ending at its last frame would overlap the next run.)
+            self.finish(until=packet.wallclock)
         if self.current is None:
             if not packet.keyframe:
                 return  # a file must start on a keyframe
@@ -76,11 +79,15 @@ class Segmenter:
             self._step = packet.pts - self._last_pts
         self._last_pts = packet.pts
 
-    def finish(self) -> FinishedFile | None:
-        """Close the current segment at its last frame; the next packet starts a new run."""
+    def finish(self, until: float | None = None) -> FinishedFile | None:
+        """Close the current segment at its last frame (or at ``until``, if earlier); the next packet
+        starts a new run."""
         if self.current is None:
             return None
-        finished = self._close(self._end_of_last_frame())
+        end = self._end_of_last_frame()
+        if until is not None:
+            end = max(self.current.start, min(end, until))
+        finished = self._close(end)
         self._anchor = None
         self._last_pts = None
         return finished

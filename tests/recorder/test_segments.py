@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from fractions import Fraction
 from itertools import pairwise
@@ -45,6 +46,23 @@ def test_segments_start_on_keyframes_and_meet_exactly(storage: Path) -> None:
     for finished in done:
         assert first_packet_is_keyframe(finished.path)
         assert finished.end - finished.start == pytest.approx(10.0, abs=1e-6)
+
+
+def test_a_run_ahead_of_the_wall_clock_ends_where_the_next_one_starts(storage: Path) -> None:
+    """Pictures that arrive faster than their timestamps (the first keyframe came late) put the run
+    ahead of the wall clock; when the drift breaks the run, the segments must still not overlap."""
+    done: list[FinishedFile] = []
+    segmenter = Segmenter(storage, "gate-1", 10, done.append)
+    for packet in media_packets(clip(), START):
+        stream_time = packet.wallclock - START
+        # The first 8 s arrive in 4 s, then at the stream's own pace: 4 s ahead from then on.
+        arrived = START + (stream_time / 2 if stream_time < 8 else stream_time - 4)
+        segmenter.feed(replace(packet, wallclock=arrived))
+    segmenter.finish()
+    assert len(done) >= 2
+    for previous, following in pairwise(done):
+        assert following.start == pytest.approx(previous.end, abs=1e-6)
+    assert [d for f in done for d in frame_hashes(f.path)] == frame_hashes(clip())
 
 
 def test_paths_are_utc_day_hour_minute_second(storage: Path) -> None:
