@@ -94,13 +94,8 @@ export function mountPlayer(container, options) {
   }
 
   // --- the frame on screen ---------------------------------------------------------------------------
-  let settling = false; // the first seek into the clip is still under way
   function onFrame(_now, metadata) {
     if (destroyed) return;
-    if (settling) {
-      frameCallback = video.requestVideoFrameCallback(onFrame);
-      return;
-    }
     const wall = wallAt(metadata.mediaTime);
     presented = { mediaTime: metadata.mediaTime, wall, frames: metadata.presentedFrames };
     clock.textContent = wall === null ? "—" : formatWallclock(wall, timezone, true);
@@ -144,10 +139,6 @@ export function mountPlayer(container, options) {
           first = false;
           const target = mediaAt(options.at ?? start) || { time: 0 };
           hls.startLoad(target.time);
-          // Chromium can show the first picture of the appended fragment before this seek into it is
-          // done; that picture is not where playback starts, so frames are reported only after it.
-          settling = true;
-          video.addEventListener("seeked", () => { settling = false; }, { once: true });
           video.currentTime = target.time;
           resolve();
         }
